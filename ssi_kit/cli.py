@@ -1,0 +1,165 @@
+"""The ``ssi-kit`` command line: parse arguments, make one library call, map errors to exit codes.
+
+Exit status: 0 on success, 2 on bad input or usage (one paragraph on stderr,
+no traceback), 1 when a run fails for another reason.
+"""
+from __future__ import annotations
+
+import argparse
+import logging
+import sys
+
+from . import __version__
+from .exceptions import InputError, SsiKitError, UsageError
+from .progress import Progress
+
+__all__ = ["main", "build_parser"]
+
+
+class _Parser(argparse.ArgumentParser):
+    """ArgumentParser whose usage errors become :class:`UsageError` (exit 2, one paragraph)."""
+
+    def error(self, message):
+        raise UsageError(f"{self.prog}: {message}. See '{self.prog} --help'.")
+
+
+def _positive_int(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a whole number, got {text!r}") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"expected a whole number >= 1, got {value}")
+    return value
+
+
+def _iso_date(text: str) -> str:
+    import datetime as dt
+
+    try:
+        return dt.date.fromisoformat(text).isoformat() if len(text) == 10 else _bad_date(text)
+    except ValueError:
+        return _bad_date(text)
+
+
+def _bad_date(text: str):
+    raise argparse.ArgumentTypeError(f"expected a date YYYY-MM-DD that exists, got {text!r}")
+
+
+def _add_simulate(sub) -> None:
+    p = sub.add_parser("simulate", help="write a synthetic dataset with planted effects",
+                       description="Write a complete synthetic dataset (all seven tables) from the "
+                       "documented generative model (docs/simulator.md). Deterministic per seed.")
+    p.add_argument("--out", required=True, help="dataset directory to create")
+    p.add_argument("--members", type=_positive_int, default=200, help="number of sellers (default 200)")
+    p.add_argument("--seed", type=int, default=0, help="random seed (default 0)")
+    p.add_argument("--start", type=_iso_date, default="2025-07-01", help="first day of activity (default 2025-07-01)")
+    p.add_argument("--months", type=_positive_int, default=15, help="months of data, at least 15 (default 15)")
+    p.add_argument("--ssi-every", type=_positive_int, default=7, help="days between SSI readings (default 7)")
+    p.add_argument("--effect", action="append", default=[], metavar="CLAIM=VALUE",
+                   help="planted effect of a claim, e.g. leaders_quota=1 (repeatable; default the published values)")
+    p.add_argument("--format", choices=("csv", "parquet"), default="csv", help="table file format")
+    p.add_argument("--force", action="store_true", help="replace OUT if it already holds files")
+
+
+def _add_score(sub) -> None:
+    p = sub.add_parser("score", help="score every seller and day: pillars, SSI, tiers, ranks",
+                       description="Compute the kit's transparent SSI for each seller and day and write OUT/scores.csv.")
+    p.add_argument("dataset", help="dataset directory")
+    p.add_argument("--out", required=True, help="output directory (OUT/scores.csv)")
+    p.add_argument("--spec", help="scoring spec YAML (default: the shipped spec)")
+    p.add_argument("--start", type=_iso_date, help="first day to score, YYYY-MM-DD (default: first date in the data)")
+    p.add_argument("--end", type=_iso_date, help="last day to score, YYYY-MM-DD (default: last date in the data)")
+    p.add_argument("--every", type=_positive_int, default=1, help="score every N-th day, counted back from --end")
+
+
+def _add_report(sub) -> None:
+    p = sub.add_parser("report", help="run the report notebooks with papermill and export HTML",
+                       description="Run the report notebooks through papermill on a dataset and export "
+                       "OUT/report.html. OUT may contain {date} and {hash} (of the parameters).")
+    p.add_argument("dataset", help="dataset directory")
+    p.add_argument("--out", required=True, help="output directory")
+    p.add_argument("-p", "--parameter", action="append", default=[], metavar="NAME=VALUE",
+                   help="notebook parameter (repeatable); VALUE is read as YAML")
+    p.add_argument("--kernel", help="Jupyter kernel name (default: ssi-kit if registered, else this Python)")
+
+
+def _with_quiet(add_parser):
+    def add(*args, **kwargs):
+        p = add_parser(*args, **kwargs)
+        p.add_argument("-q", "--quiet", action="store_true", default=argparse.SUPPRESS,
+                       help="no progress output")
+        return p
+    return add
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The full ``ssi-kit`` argument parser."""
+    parser = _Parser(prog="ssi-kit", description="ssi-kit: transparent SSI scores, tested claims, reports.")
+    parser.add_argument("--version", action="version", version=f"ssi-kit {__version__}")
+    parser.add_argument("-q", "--quiet", action="store_true", help="no progress output")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
+    sub.add_parser = _with_quiet(sub.add_parser)
+    sub.required = True
+    _add_simulate(sub)
+    _add_score(sub)
+    _add_report(sub)
+    return parser
+
+
+def _parse_pairs(pairs, what: str) -> dict:
+    import yaml
+
+    out = {}
+    for pair in pairs:
+        name, sep, value = pair.partition("=")
+        if not sep or not name.strip():
+            raise UsageError(f"{what} {pair!r} is not NAME=VALUE.")
+        out[name.strip()] = yaml.safe_load(value) if value else ""
+    return out
+
+
+def _run(args) -> None:
+    from . import jobs
+
+    with Progress(args.command, enabled=not args.quiet) as progress:
+        if args.command == "simulate":
+            from .simulate import SimulationConfig
+
+            effects = {**SimulationConfig().effects, **_parse_pairs(args.effect, "--effect")}
+            config = SimulationConfig(members=args.members, seed=args.seed, start=args.start,
+                                      months=args.months, ssi_every=args.ssi_every, effects=effects)
+            path = jobs.simulate_to_dir(args.out, config, fmt=args.format, force=args.force)
+        elif args.command == "score":
+            path = jobs.score_to_dir(args.dataset, args.out, spec=args.spec, start=args.start,
+                                     end=args.end, every=args.every, progress=progress)
+        else:
+            from .report import run_report
+
+            path = run_report(args.dataset, args.out, parameters=_parse_pairs(args.parameter, "-p"),
+                              kernel_name=args.kernel, progress=progress)
+    print(path)
+
+
+def main(argv=None) -> int:
+    """Run the command line; return the exit status."""
+    logging.basicConfig(level=logging.INFO, format="%(message)s", stream=sys.stderr)
+    for noisy in ("papermill", "traitlets", "nbconvert"):
+        logging.getLogger(noisy).setLevel(logging.WARNING)
+    try:
+        args = build_parser().parse_args(argv)
+        _run(args)
+    except InputError as err:
+        print(f"ssi-kit: error: {err}", file=sys.stderr)
+        return err.exit_code
+    except SsiKitError as err:
+        print(f"ssi-kit: failed: {err}", file=sys.stderr)
+        return err.exit_code
+    except KeyboardInterrupt:
+        print("ssi-kit: interrupted", file=sys.stderr)
+        return 130
+    return 0
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

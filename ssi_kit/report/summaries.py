@@ -1,0 +1,87 @@
+"""Report statistics as tidy tables (drawing lives in :mod:`ssi_kit.report.figures`)."""
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from ..io.schemas import PILLARS
+
+__all__ = [
+    "latest_scores", "headline", "distribution_table", "pillars_by", "history",
+    "LINKEDIN_DISTRIBUTION", "ARTICLE_BANDS",
+]
+
+#: LinkedIn's published distribution of sales professionals' SSI (2015), by rounded SSI.
+LINKEDIN_DISTRIBUTION = pd.DataFrame({
+    "range": ["0-20", "21-69", "70+"], "low": [0, 21, 70], "high": [20, 69, 100],
+    "linkedin_share": [0.467, 0.519, 0.014],
+})
+
+#: The article's score bands.
+ARTICLE_BANDS = pd.DataFrame({"band": ["poor", "average", "good"], "low": [0, 40, 70],
+                              "high": [40, 70, 100]})
+
+
+def latest_scores(scores: pd.DataFrame) -> pd.DataFrame:
+    """The rows of the last scored day."""
+    return scores[scores["date"] == scores["date"].max()].reset_index(drop=True)
+
+
+def headline(scores: pd.DataFrame) -> pd.DataFrame:
+    """Headline figures of the last scored day, one row per measure.
+
+    Returns
+    -------
+    pandas.DataFrame
+        Columns ``measure`` and ``value``.
+    """
+    last = latest_scores(scores)
+    rows = [
+        ("day", str(pd.Timestamp(last["date"].iloc[0]).date())),
+        ("sellers", int(len(last))),
+        ("median SSI", round(float(last["ssi"].median()), 1)),
+        ("mean SSI", round(float(last["ssi"].mean()), 1)),
+        ("leaders (SSI > 70)", f"{(last['tier'] == 'leader').mean():.1%}"),
+        ("laggards (SSI < 30)", f"{(last['tier'] == 'laggard').mean():.1%}"),
+        ("median change over 7 days", round(float(last["ssi_change_7d"].median()), 2)),
+    ]
+    return pd.DataFrame(rows, columns=["measure", "value"]).astype({"value": str})
+
+
+def distribution_table(scores: pd.DataFrame) -> pd.DataFrame:
+    """Share of sellers (last day) per LinkedIn range and per article band.
+
+    LinkedIn's ranges are read on the SSI rounded to a whole number, as shown.
+
+    Returns
+    -------
+    pandas.DataFrame
+        Columns ``reference``, ``range``, ``sellers``, ``share``, ``reference_share``.
+    """
+    last = latest_scores(scores)
+    shown = np.round(last["ssi"].to_numpy())
+    rows = []
+    for r in LINKEDIN_DISTRIBUTION.itertuples():
+        n = int(((shown >= r.low) & (shown <= r.high)).sum())
+        rows.append(("LinkedIn 2015", r.range, n, n / len(last), r.linkedin_share))
+    for b in ("poor", "average", "good"):
+        n = int((last["band"] == b).sum())
+        rows.append(("article bands", b, n, n / len(last), np.nan))
+    return pd.DataFrame(rows, columns=["reference", "range", "sellers", "share", "reference_share"])
+
+
+def pillars_by(scores: pd.DataFrame, *, by: str = "team") -> pd.DataFrame:
+    """Mean pillars and SSI per group on the last scored day, sorted by SSI."""
+    last = latest_scores(scores)
+    if by not in last or last[by].isna().all():
+        return pd.DataFrame(columns=[by, "sellers", *PILLARS, "ssi"])
+    grouped = last.groupby(by, sort=True)
+    out = grouped[[*PILLARS, "ssi"]].mean().round(2)
+    out.insert(0, "sellers", grouped.size())
+    return out.sort_values("ssi", ascending=False, kind="mergesort").reset_index()
+
+
+def history(scores: pd.DataFrame) -> pd.DataFrame:
+    """Median SSI and pillars per scored day (tidy: ``date``, ``measure``, ``value``)."""
+    med = scores.groupby("date", sort=True)[[*PILLARS, "ssi"]].median().reset_index()
+    return med.melt(id_vars="date", var_name="measure", value_name="value")

@@ -1,0 +1,137 @@
+"""Ranks in LinkedIn's "Top N%" sense, for groups and for the connection network.
+
+A seller's *top percentage* within a group is ``100 * k / n`` where ``n`` is the
+group's size and ``k`` the number of members (the seller included) whose score is
+at least the seller's.  The best seller of 50 is in the top 2%; a seller alone in
+a group, or tied with everyone, is in the top 100%.  Ties count against the
+seller, so the figure never flatters.
+"""
+from __future__ import annotations
+
+import numpy as np
+from scipy import sparse
+
+__all__ = ["group_top_pct", "group_mean", "network_top_pct", "network_mean", "undirected_edges"]
+
+#: Upper bound on the temporary comparison array of :func:`network_top_pct`.
+_CHUNK_CELLS = 8_000_000
+
+
+def group_top_pct(values, groups) -> np.ndarray:
+    """Top percentage of each value within its group.
+
+    Parameters
+    ----------
+    values : array-like of float
+        Scores, one per row.
+    groups : array-like of int
+        Non-negative integer group code per row (e.g. day x industry).
+
+    Returns
+    -------
+    numpy.ndarray
+        ``100 * (# in group with value >= own) / group size`` per row.
+    """
+    v = np.asarray(values, dtype=float)
+    g = np.asarray(groups, dtype=np.int64)
+    n = len(v)
+    if n == 0:
+        return np.empty(0)
+    order = np.lexsort((-v, g))
+    gs, vs = g[order], v[order]
+    idx = np.arange(n)
+    new_group = np.r_[True, gs[1:] != gs[:-1]]
+    new_block = new_group | np.r_[True, vs[1:] != vs[:-1]]
+    block_last = np.r_[np.flatnonzero(new_block)[1:] - 1, n - 1]
+    last_of_ties = block_last[np.cumsum(new_block) - 1]
+    group_first = np.maximum.accumulate(np.where(new_group, idx, 0))
+    group_size = np.bincount(g)[gs]
+    out = np.empty(n)
+    out[order] = 100.0 * (last_of_ties - group_first + 1) / group_size
+    return out
+
+
+def group_mean(values, groups) -> np.ndarray:
+    """Mean of the values of each row's group (non-negative integer codes), per row."""
+    g = np.asarray(groups, dtype=np.int64)
+    v = np.asarray(values, dtype=float)
+    sums, counts = np.bincount(g, weights=v), np.bincount(g)
+    return sums[g] / counts[g]
+
+
+def undirected_edges(src, dst, n: int) -> tuple[np.ndarray, np.ndarray]:
+    """Both directions of each distinct undirected tie, self-ties dropped.
+
+    Parameters
+    ----------
+    src, dst : array-like of int
+        Seller indices (0..n-1) of the two ends of each tie.
+    n : int
+        Number of sellers.
+
+    Returns
+    -------
+    tuple of numpy.ndarray
+        ``(u, v)`` with every tie present once in each direction, sorted by ``u``.
+    """
+    a = np.asarray(src, dtype=np.int64)
+    b = np.asarray(dst, dtype=np.int64)
+    keep = a != b
+    lo, hi = np.minimum(a[keep], b[keep]), np.maximum(a[keep], b[keep])
+    key = np.unique(lo * n + hi)
+    lo, hi = key // n, key % n
+    u = np.concatenate([lo, hi])
+    v = np.concatenate([hi, lo])
+    order = np.lexsort((v, u))
+    return u[order], v[order]
+
+
+def network_top_pct(values, u, v) -> np.ndarray:
+    """Top percentage of each seller within their network, day by day.
+
+    The network of a seller is the seller and their 1st-degree connections.
+
+    Parameters
+    ----------
+    values : numpy.ndarray, shape (days, sellers)
+        Scores per day and seller.
+    u, v : numpy.ndarray of int
+        Directed edge list with both directions of every tie
+        (see :func:`undirected_edges`).
+
+    Returns
+    -------
+    numpy.ndarray, shape (days, sellers)
+    """
+    vals = np.asarray(values, dtype=float)
+    days, n = vals.shape
+    deg = np.bincount(u, minlength=n).astype(float)
+    out = np.empty_like(vals)
+    step = max(1, _CHUNK_CELLS // max(len(u), 1))
+    for start in range(0, days, step):  # chunks bound memory; each chunk is vectorized
+        block = vals[start:start + step]
+        ge = block[:, v] >= block[:, u]
+        rows = np.arange(block.shape[0])[:, None] * n + u[None, :]
+        k = np.bincount(rows.ravel(), weights=ge.ravel(), minlength=block.size)
+        out[start:start + step] = 100.0 * (k.reshape(block.shape) + 1.0) / (deg + 1.0)
+    return out
+
+
+def network_mean(values, u, v) -> np.ndarray:
+    """Mean score of each seller's network (the seller included), day by day.
+
+    Parameters
+    ----------
+    values : numpy.ndarray, shape (days, sellers)
+    u, v : numpy.ndarray of int
+        Directed edge list with both directions of every tie.
+
+    Returns
+    -------
+    numpy.ndarray, shape (days, sellers)
+    """
+    vals = np.asarray(values, dtype=float)
+    n = vals.shape[1]
+    adj = sparse.csr_matrix((np.ones(len(u)), (u, v)), shape=(n, n)) + sparse.identity(n, format="csr")
+    deg = np.asarray(adj.sum(axis=1)).ravel()
+    return np.asarray(adj @ vals.T).T / deg

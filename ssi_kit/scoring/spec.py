@@ -1,0 +1,224 @@
+"""The declarative scoring spec: what each pillar reads and how it saturates.
+
+A spec is YAML (see ``default_spec.yaml`` beside this module for the format and
+the reasoning).  :func:`load_spec` reads and validates one, collecting every
+problem into a single :class:`~ssi_kit.exceptions.SpecError`.
+"""
+from __future__ import annotations
+
+import functools
+import math
+from dataclasses import dataclass
+from importlib import resources
+from pathlib import Path
+
+import yaml
+
+from ..exceptions import SpecError
+from ..io.schemas import ACTIVITY_COUNTS, PILLARS, Profiles
+
+__all__ = ["InputSpec", "ScoringSpec", "load_spec", "parse_spec", "SOURCES", "TRANSFORMS"]
+
+SOURCES = ("activity", "active_days", "profile", "peers")
+TRANSFORMS = ("linear", "log", "exp")
+_PROFILE_COLUMNS = tuple(c for c in Profiles.to_schema().columns if c not in ("member_id", "date"))
+_SOURCE_COLUMNS = {"activity": ACTIVITY_COUNTS, "profile": _PROFILE_COLUMNS}
+_INPUT_KEYS = {"name", "source", "columns", "window", "transform", "target", "weight", "why"}
+_WEIGHT_TOL = 1e-9
+_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
+
+@dataclass(frozen=True)
+class InputSpec:
+    """One scored input of a pillar.
+
+    Attributes
+    ----------
+    pillar, name : str
+        The pillar and the input's name (unique within the pillar).
+    source : {"activity", "active_days", "profile", "peers"}
+    columns : tuple of str
+        Columns summed (activity, profile sources).
+    window : int or None
+        Trailing window in days; None means all history (activity sources).
+    transform : {"linear", "log", "exp"}
+    target : float
+        Value at which the input earns (nearly) full credit.
+    weight : float
+        Points at full credit; a pillar's weights sum to 25.
+    why : str
+        The reasoning, shown in docs and reports.
+    """
+
+    pillar: str
+    name: str
+    source: str
+    columns: tuple[str, ...]
+    window: int | None
+    transform: str
+    target: float
+    weight: float
+    why: str = ""
+
+    @property
+    def column_name(self) -> str:
+        """Name of this input's contribution column in scores (``pillar__name``)."""
+        return f"{self.pillar}__{self.name}"
+
+
+@dataclass(frozen=True)
+class ScoringSpec:
+    """A validated scoring spec: the inputs of all four pillars, in order."""
+
+    inputs: tuple[InputSpec, ...]
+    window_days: int
+    source: str = "default spec"
+
+    def pillar_inputs(self, pillar: str) -> tuple[InputSpec, ...]:
+        """The inputs of one pillar."""
+        return tuple(i for i in self.inputs if i.pillar == pillar)
+
+    def tables_used(self) -> set[str]:
+        """The dataset tables this spec reads."""
+        use = {"activity": "activity", "active_days": "activity", "profile": "profiles",
+               "peers": "connections"}
+        return {use[i.source] for i in self.inputs}
+
+
+def load_spec(path=None) -> ScoringSpec:
+    """Read and validate a scoring spec.
+
+    Parameters
+    ----------
+    path : path-like, optional
+        A YAML spec; default the spec shipped with the package.
+
+    Returns
+    -------
+    ScoringSpec
+
+    Raises
+    ------
+    SpecError
+        With every problem found.
+    """
+    if path is None:
+        return _default_spec()
+    path = Path(path)
+    try:
+        data = yaml.load(path.read_text(encoding="utf-8"), Loader=_LOADER)
+    except (OSError, UnicodeDecodeError, yaml.YAMLError) as err:
+        raise SpecError(str(path), [f"cannot be read as YAML ({str(err).splitlines()[0]})."]) from None
+    return parse_spec(data, source=str(path))
+
+
+@functools.lru_cache(maxsize=1)
+def _default_spec() -> ScoringSpec:
+    text = resources.files("ssi_kit.scoring").joinpath("default_spec.yaml").read_text("utf-8")
+    return parse_spec(yaml.load(text, Loader=_LOADER), source="default spec")
+
+
+def parse_spec(data, *, source: str = "<spec>") -> ScoringSpec:
+    """Validate a spec already loaded from YAML (a mapping); see :func:`load_spec`."""
+    if not isinstance(data, dict) or not isinstance(data.get("pillars"), dict):
+        raise SpecError(source, ["expected a mapping with a 'pillars' mapping of the four pillars."])
+    problems: list[str] = []
+    extra = sorted(set(map(str, data)) - {"version", "window_days", "pillars"})
+    if extra:
+        problems.append(f"unknown top-level key(s) {', '.join(extra)}; expected version, window_days, pillars.")
+    window = data.get("window_days", 90)
+    if not isinstance(window, int) or isinstance(window, bool) or window < 1:
+        problems.append(f"window_days: expected a whole number of days >= 1, got {window!r}.")
+        window = 90
+    pillars = data["pillars"]
+    for name in pillars:
+        if name not in PILLARS:
+            problems.append(f"pillars.{name}: unknown pillar; the pillars are {', '.join(PILLARS)}.")
+    inputs = []
+    for pillar in PILLARS:
+        items = pillars.get(pillar)
+        if not isinstance(items, list) or not items:
+            problems.append(f"pillars.{pillar}: expected a non-empty list of inputs.")
+            continue
+        parsed = [_parse_input(pillar, i, item, window, problems) for i, item in enumerate(items)]
+        parsed = [p for p in parsed if p is not None]
+        _check_pillar(pillar, parsed, problems)
+        inputs += parsed
+    if problems:
+        raise SpecError(source, problems)
+    return ScoringSpec(inputs=tuple(inputs), window_days=window, source=source)
+
+
+def _check_pillar(pillar, parsed, problems) -> None:
+    names = [p.name for p in parsed]
+    dup = sorted({n for n in names if names.count(n) > 1})
+    if dup:
+        problems.append(f"pillars.{pillar}: input names must be unique, repeated: {', '.join(dup)}.")
+    total = sum(p.weight for p in parsed)
+    if parsed and abs(total - 25.0) > _WEIGHT_TOL:
+        problems.append(f"pillars.{pillar}: weights must sum to 25, they sum to {total:g}.")
+
+
+def _parse_input(pillar, index, item, default_window, problems) -> InputSpec | None:
+    where = f"pillars.{pillar}[{index}]"
+    if not isinstance(item, dict):
+        problems.append(f"{where}: expected a mapping with name, source, transform, target, weight.")
+        return None
+    where = f"pillars.{pillar}.{item.get('name', index)}"
+    before = len(problems)
+    extra = sorted(set(item) - _INPUT_KEYS)
+    if extra:
+        problems.append(f"{where}: unknown key(s) {', '.join(extra)}.")
+    name = item.get("name")
+    if not isinstance(name, str) or not name.isidentifier():
+        problems.append(f"{where}: 'name' must be an identifier (letters, digits, _).")
+    source = item.get("source")
+    if source not in SOURCES:
+        problems.append(f"{where}: 'source' must be one of {', '.join(SOURCES)}, got {source!r}.")
+    columns = _parse_columns(where, source, item.get("columns"), problems)
+    window = _parse_window(where, item.get("window", default_window), problems)
+    transform = item.get("transform")
+    if transform not in TRANSFORMS:
+        problems.append(f"{where}: 'transform' must be one of {', '.join(TRANSFORMS)}, got {transform!r}.")
+    target = _number(where, "target", item.get("target"), problems, positive=True)
+    weight = _number(where, "weight", item.get("weight"), problems, positive=False)
+    if len(problems) > before:
+        return None
+    return InputSpec(pillar, name, source, columns, window, transform, target, weight,
+                     str(item.get("why", "")))
+
+
+def _parse_columns(where, source, columns, problems) -> tuple[str, ...]:
+    allowed = _SOURCE_COLUMNS.get(source)
+    if allowed is None:
+        if columns:
+            problems.append(f"{where}: source {source!r} takes no 'columns'.")
+        return ()
+    if isinstance(columns, str):
+        columns = [columns]
+    if not isinstance(columns, list) or not columns:
+        problems.append(f"{where}: 'columns' must list one or more {source} columns.")
+        return ()
+    bad = [c for c in columns if c not in allowed]
+    if bad:
+        problems.append(f"{where}: unknown {source} column(s) {', '.join(map(str, bad))}; "
+                        f"expected some of {', '.join(allowed)}.")
+    return tuple(columns)
+
+
+def _parse_window(where, window, problems) -> int | None:
+    if window == "all":
+        return None
+    if isinstance(window, bool) or not isinstance(window, int) or window < 1:
+        problems.append(f"{where}: 'window' must be a whole number of days >= 1 or 'all', got {window!r}.")
+        return None
+    return window
+
+
+def _number(where, key, value, problems, *, positive) -> float:
+    ok = isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value)
+    if not ok or value < 0 or (positive and value == 0):
+        need = "a number > 0" if positive else "a number >= 0"
+        problems.append(f"{where}: '{key}' must be {need}, got {value!r}.")
+        return 0.0
+    return float(value)

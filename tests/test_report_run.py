@@ -1,0 +1,85 @@
+"""Papermill smoke runs of the report on a tiny dataset, and its failure path."""
+import json
+
+import pytest
+
+from ssi_kit.exceptions import DatasetError, UsageError
+from ssi_kit.report import ReportFailed, run_report
+from ssi_kit.report.parameters import parameter_hash, render_out
+
+
+@pytest.fixture(scope="module")
+def tiny(tmp_path_factory):
+    from ssi_kit.jobs import simulate_to_dir
+    from ssi_kit.simulate import SimulationConfig
+
+    out = tmp_path_factory.mktemp("data") / "tiny"
+    simulate_to_dir(out, SimulationConfig(members=20, seed=3))
+    return out
+
+
+@pytest.fixture(scope="module")
+def report(tiny, tmp_path_factory):
+    out = tmp_path_factory.mktemp("runs") / "r1"
+    return run_report(tiny, out, parameters={"every": 28})
+
+
+def test_report_writes_html_scores_figures_and_manifest(report):
+    html = (report / "report.html").read_text()
+    assert "SSI scores" in html and "<img" in html
+    assert "def " not in html and "import " not in html  # no code in the report
+    assert (report / "scores.csv").stat().st_size > 0
+    assert sorted(p.name for p in (report / "figures").iterdir()) == [
+        "history.png", "pillars_by_team.png", "ssi_distribution.png"]
+    manifest = json.loads((report / "manifest.json").read_text())
+    assert manifest["status"] == "ok"
+    assert manifest["parameters"] == {"every": 28}
+    assert {n["notebook"] for n in manifest["notebooks"]} == {"01_score.ipynb"}
+    assert len(manifest["inputs"]["members"]["sha256"]) == 64
+
+
+def test_unknown_parameter_is_an_error(tiny, tmp_path):
+    with pytest.raises(UsageError, match="Unknown parameter.*evrey"):
+        run_report(tiny, tmp_path / "x", parameters={"evrey": 7})
+    assert not (tmp_path / "x").exists()
+
+
+def test_invalid_dataset_runs_nothing(tmp_path):
+    bad = tmp_path / "bad"
+    bad.mkdir()
+    (bad / "members.csv").write_text("member_id,industry\n,Software\n")
+    with pytest.raises(DatasetError, match="member_id"):
+        run_report(bad, tmp_path / "out")
+    assert not (tmp_path / "out").exists()
+
+
+def test_failed_run_keeps_previous_report_and_leaves_the_error_notebook(tiny, report, tmp_path):
+    import shutil
+
+    out = tmp_path / "r"
+    shutil.copytree(report, out)
+    before = (out / "report.html").read_bytes()
+    with pytest.raises(ReportFailed) as err:
+        run_report(tiny, out, parameters={"start": "2030-01-01"})  # after `end`: the notebook raises
+    assert (out / "report.html").read_bytes() == before
+    failed = out / "failed-run"
+    assert json.loads((failed / "manifest.json").read_text())["status"] == "failed"
+    assert "papermill-error-cell-tag" in (failed / "01_score.ipynb").read_text()
+    assert err.value.out == failed
+
+
+def test_output_name_templating_is_stable():
+    import datetime as dt
+
+    h = parameter_hash({"every": 7}, "data/sample")
+    assert h == parameter_hash({"every": 7}, "data/sample") != parameter_hash({"every": 1}, "data/sample")
+    out = render_out("outputs/{date}-{hash}", {"every": 7}, "data/sample", today=dt.date(2026, 1, 2))
+    assert str(out) == f"outputs/2026-01-02-{h}"
+
+
+def test_relative_out_path_holds_the_whole_report(tiny, tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    out = run_report(tiny, "runs/{hash}", parameters={"every": 56})
+    assert not out.is_absolute()
+    assert {"report.html", "scores.csv", "manifest.json", "figures"} <= {p.name for p in out.iterdir()}
+    assert not list(out.rglob("*.tmp"))
