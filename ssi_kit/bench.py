@@ -105,7 +105,7 @@ def _dense(dataset: Dataset, spec, days: np.ndarray) -> dict:
     ids = pd.Index(dataset["members"]["member_id"])
     act = dataset["activity"]
     first = min(day_numbers(act["date"]).min(), days.min()) - 1
-    width = int(days.max() - first + 1)
+    width = int(max(days.max(), day_numbers(act["date"]).max()) - first + 1)
     s = ids.get_indexer(act["member_id"])
     t = day_numbers(act["date"]) - first
     dense = {}

@@ -12,13 +12,13 @@ import numpy as np
 import pandas as pd
 from scipy import optimize, signal, special
 
+from ssi_kit.io.schemas import ACTIVITY_COUNTS, PILLARS
 from ssi_kit.scoring.ranks import group_top_pct, network_top_pct, undirected_edges
 from ssi_kit.simulate import calibrate as cal
 from ssi_kit.simulate.config import NULL_EFFECTS, SimulationConfig
 
 __all__ = ["Simulation", "simulate_dataset", "ACTIVITY_COLUMNS"]
 
-PILLARS = ("brand", "people", "insights", "relationships")
 _BRAND, _PEOPLE, _INSIGHTS, _RELATIONSHIPS = range(4)
 REGIONS = ("NA", "EMEA", "APAC", "LATAM")
 _STREAMS = ("org", "events", "latent", "connections", "readings", "outcomes", "activity",
@@ -57,13 +57,7 @@ _THINNED = {
     "decision_maker_connections": ("invitations_accepted", _RELATIONSHIPS, 0.05, 0.35),
     "inmails_replied": ("inmails_sent", _RELATIONSHIPS, 0.10, 0.40),
 }
-ACTIVITY_COLUMNS = (
-    "posts", "post_views", "post_reactions", "post_comments", "followers_gained", "shares",
-    "comments_made", "reactions_made", "searches", "leads_saved", "accounts_saved",
-    "profile_views_made", "profile_views_received", "invitations_sent", "invitations_accepted",
-    "decision_maker_connections", "internal_connections", "inmails_sent", "inmails_replied",
-    "messages_sent", "messages_replied", "group_posts",
-)
+ACTIVITY_COLUMNS = ACTIVITY_COUNTS
 _PROFILE_FLAGS = {"has_photo": (0.70, 0.30), "has_cover": (0.15, 0.75),
                   "has_headline": (0.60, 0.40), "has_summary": (0.20, 0.75)}
 #: Profile counts: column -> (offset, rate at brand level 0, extra rate at level 1).
