@@ -8,6 +8,7 @@ from __future__ import annotations
 import argparse
 import logging
 import sys
+from pathlib import Path
 
 from . import __version__
 from .exceptions import InputError, SsiKitError, UsageError
@@ -73,6 +74,21 @@ def _add_score(sub) -> None:
     p.add_argument("--every", type=_positive_int, default=1, help="score every N-th day, counted back from --end")
 
 
+def _add_claims(sub) -> None:
+    p = sub.add_parser("claims", help="test the published SSI claims on a dataset",
+                       description="Test every claim of the registry (data/claims.yaml) and write "
+                       "OUT/claims.csv, OUT/claims.json and OUT/sensitivity.csv. Claims the dataset "
+                       "cannot test are reported as untestable with the reason (exit 0).")
+    p.add_argument("dataset", help="dataset directory")
+    p.add_argument("--out", required=True, help="output directory")
+    p.add_argument("--claims", help="claims registry YAML (default: data/claims.yaml)")
+    p.add_argument("--ssi", choices=("auto", "observed", "computed"), default="auto",
+                   help="SSI used: observed readings (ssi table), the kit's computed score, or auto "
+                   "(observed when present)")
+    p.add_argument("--seed", type=int, default=0, help="bootstrap seed (default 0)")
+    p.add_argument("--resamples", type=_positive_int, default=2000, help="bootstrap resamples (default 2000)")
+
+
 def _add_report(sub) -> None:
     p = sub.add_parser("report", help="run the report notebooks with papermill and export HTML",
                        description="Run the report notebooks through papermill on a dataset and export "
@@ -103,6 +119,7 @@ def build_parser() -> argparse.ArgumentParser:
     sub.required = True
     _add_simulate(sub)
     _add_score(sub)
+    _add_claims(sub)
     _add_report(sub)
     return parser
 
@@ -130,6 +147,10 @@ def _run(args) -> None:
             config = SimulationConfig(members=args.members, seed=args.seed, start=args.start,
                                       months=args.months, ssi_every=args.ssi_every, effects=effects)
             path = jobs.simulate_to_dir(args.out, config, fmt=args.format, force=args.force)
+        elif args.command == "claims":
+            jobs.claims_to_dir(args.dataset, args.out, claims=args.claims, ssi_source=args.ssi,
+                               seed=args.seed, n_resamples=args.resamples, progress=progress)
+            path = Path(args.out) / "claims.csv"
         elif args.command == "score":
             path = jobs.score_to_dir(args.dataset, args.out, spec=args.spec, start=args.start,
                                      end=args.end, every=args.every, progress=progress)

@@ -8,10 +8,10 @@ import json
 import logging
 from pathlib import Path
 
-from .io import load_dataset, write_dataset, write_table
+from .io import atomic_file, load_dataset, write_dataset, write_table
 from .scoring import load_spec, score_dataset, score_days
 
-__all__ = ["score_to_dir", "simulate_to_dir"]
+__all__ = ["score_to_dir", "simulate_to_dir", "claims_to_dir"]
 
 log = logging.getLogger("ssi_kit")
 
@@ -75,3 +75,43 @@ def simulate_to_dir(out, config, *, fmt="csv", force: bool = False) -> Path:
     sim = simulate_dataset(config)
     truth = json.dumps(sim.truth, indent=2, sort_keys=True, default=str) + "\n"
     return write_dataset(sim.tables, out, fmt=fmt, replace=force, extra_files={"truth.json": truth})
+
+
+def claims_to_dir(dataset_dir, out, *, claims=None, ssi_source: str = "auto", seed: int = 0,
+                  n_resamples: int = 2000, progress=None):
+    """Test the claims registry on a dataset; write ``claims.csv``, ``claims.json``, ``sensitivity.csv``.
+
+    Parameters
+    ----------
+    dataset_dir : path-like
+        Dataset directory (validated first; nothing is written when invalid).
+    out : path-like
+        Output directory; created if needed.
+    claims : path-like, optional
+        A claims registry YAML; default ``data/claims.yaml``.
+    ssi_source : {"auto", "observed", "computed"}
+    seed, n_resamples : int
+        Bootstrap seed and resamples.
+    progress : callable, optional
+
+    Returns
+    -------
+    ssi_kit.claims.ClaimsReport
+    """
+    from .claims import evaluate_claims, load_claims
+
+    step = progress or (lambda _: None)
+    registry = load_claims(claims)
+    step("reading")
+    dataset = load_dataset(dataset_dir)
+    step("testing claims")
+    report = evaluate_claims(dataset, registry, ssi_source=ssi_source, seed=seed, n_resamples=n_resamples)
+    for claim_id, reason in report.untestable().items():
+        log.warning("untestable: %s: %s", claim_id, reason)
+    step("writing")
+    out = Path(out)
+    write_table(report.to_frame(), out / "claims.csv")
+    write_table(report.sensitivity, out / "sensitivity.csv")
+    with atomic_file(out / "claims.json") as tmp:
+        tmp.write_text(json.dumps(report.to_dict(), indent=2, allow_nan=False) + "\n", encoding="utf-8")
+    return report

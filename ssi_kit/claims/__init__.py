@@ -1,0 +1,10 @@
+"""The claims engine: test LinkedIn's published SSI statistics on a dataset."""
+from .evaluate import evaluate_claim, evaluate_claims
+from .registry import ClaimSpec, GroupRule, load_claims, parse_claims
+from .results import CSV_COLUMNS, ClaimResult, ClaimsReport
+from .verdicts import VERDICTS, describe_verdict, verdict_of
+
+__all__ = [
+    "evaluate_claims", "evaluate_claim", "ClaimSpec", "GroupRule", "load_claims", "parse_claims",
+    "ClaimResult", "ClaimsReport", "CSV_COLUMNS", "VERDICTS", "verdict_of", "describe_verdict",
+]

@@ -1,0 +1,206 @@
+"""The claims registry: published SSI statistics as typed, validated claim specs.
+
+The registry is YAML (``data/claims.yaml``); a user adds a claim by writing an entry
+of one of :data:`CLAIM_TYPES` with its parameters.  :func:`load_claims` validates
+every entry and reports every problem at once.
+"""
+from __future__ import annotations
+
+import math
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+from types import MappingProxyType
+from typing import Mapping
+
+import yaml
+
+from ..exceptions import InputError
+
+__all__ = ["ClaimSpec", "GroupRule", "load_claims", "parse_claims", "default_claims_path",
+           "CLAIM_TYPES", "RATIO_TYPES"]
+
+#: Claim type -> (required params, optional params with defaults).
+CLAIM_TYPES: Mapping[str, tuple[tuple[str, ...], Mapping]] = MappingProxyType({
+    "ratio_of_means": (("outcome", "high", "low"), {}),
+    "risk_ratio": (("outcome", "high", "low"), {}),
+    "share_exceeding": (("outcome", "group"), {}),
+    "paired_median_shift": (("event",), {"window_days": 90}),
+    "slope": (("outcome",), {"per": 10}),
+    "growth_ratio": (("column",), {}),
+})
+#: Types whose quantity is a ratio (tested on the log scale; margin is a factor).
+RATIO_TYPES = ("ratio_of_means", "risk_ratio", "growth_ratio")
+_REQUIRED = ("claim_id", "type", "statement", "published", "null_value")
+_OPTIONAL = ("source", "year", "primary_source", "definition", "ambiguity", "margin", "params")
+_RULE = re.compile(r"^\s*(>=|<=|>|<)\s*(median|q\d{1,2}|-?\d+(?:\.\d+)?)\s*$")
+
+
+@dataclass(frozen=True)
+class GroupRule:
+    """A condition on the period SSI: ``op`` and a number, ``median`` or quantile ``qNN``."""
+
+    op: str
+    value: str
+
+    @classmethod
+    def parse(cls, text) -> "GroupRule":
+        """Parse ``">70"``, ``"<=median"``, ``">=q75"``; raise ValueError otherwise."""
+        match = _RULE.match(str(text))
+        if not match:
+            raise ValueError(f"{text!r} is not a condition like '>70', '<=median' or '>=q75'")
+        return cls(match.group(1), match.group(2))
+
+    def threshold(self, ssi) -> float:
+        """The numeric threshold on the given SSI values."""
+        import numpy as np
+
+        if self.value == "median":
+            return float(np.median(ssi))
+        if self.value.startswith("q"):
+            return float(np.quantile(ssi, int(self.value[1:]) / 100))
+        return float(self.value)
+
+    def mask(self, ssi):
+        """Boolean mask of the SSI values meeting the condition."""
+        import operator
+
+        ops = {">": operator.gt, ">=": operator.ge, "<": operator.lt, "<=": operator.le}
+        return ops[self.op](ssi, self.threshold(ssi))
+
+    def __str__(self) -> str:
+        return f"{self.op}{self.value}"
+
+
+@dataclass(frozen=True)
+class ClaimSpec:
+    """One claim of the registry (see ``data/claims.yaml`` for the fields)."""
+
+    claim_id: str
+    type: str
+    statement: str
+    published: float
+    null_value: float
+    margin: float
+    params: Mapping = field(default_factory=dict)
+    source: str = ""
+    year: int | None = None
+    primary_source: bool = False
+    definition: str = ""
+    ambiguity: str = ""
+
+    @property
+    def is_ratio(self) -> bool:
+        """Whether the quantity is a ratio (log scale, multiplicative margin)."""
+        return self.type in RATIO_TYPES
+
+    def equivalence_bounds(self) -> tuple[float, float]:
+        """The equivalence interval around the published value."""
+        if self.is_ratio:
+            return self.published / (1 + self.margin), self.published * (1 + self.margin)
+        return self.published - self.margin, self.published + self.margin
+
+
+def default_claims_path() -> Path:
+    """``data/claims.yaml`` of the source tree the package runs from."""
+    return Path(__file__).resolve().parents[2] / "data" / "claims.yaml"
+
+
+def load_claims(path=None) -> tuple[ClaimSpec, ...]:
+    """Read and validate a claims registry (default ``data/claims.yaml``).
+
+    Raises
+    ------
+    InputError
+        With every problem found, naming the claim and field.
+    """
+    path = Path(path) if path is not None else default_claims_path()
+    try:
+        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, yaml.YAMLError) as err:
+        raise InputError(f"Cannot read the claims registry {path}: {str(err).splitlines()[0]}.") from None
+    return parse_claims(data, source=str(path))
+
+
+def parse_claims(data, *, source: str = "<claims>") -> tuple[ClaimSpec, ...]:
+    """Validate a registry already loaded from YAML; see :func:`load_claims`."""
+    entries = data.get("claims") if isinstance(data, dict) else None
+    if not isinstance(entries, list) or not entries:
+        raise InputError(f"Invalid claims registry {source}: expected a mapping with a non-empty 'claims' list.")
+    problems: list[str] = []
+    claims = [_parse_entry(i, entry, problems) for i, entry in enumerate(entries)]
+    ids = [c.claim_id for c in claims if c is not None]
+    dup = sorted({i for i in ids if ids.count(i) > 1})
+    if dup:
+        problems.append(f"claim_id must be unique, repeated: {', '.join(dup)}.")
+    if problems:
+        raise InputError(f"Invalid claims registry {source}: " + " ".join(problems))
+    return tuple(claims)
+
+
+def _parse_entry(index, entry, problems) -> ClaimSpec | None:
+    if not isinstance(entry, dict):
+        problems.append(f"claims[{index}]: expected a mapping.")
+        return None
+    where = f"claims[{index}] ({entry.get('claim_id', '?')})"
+    before = len(problems)
+    missing = [k for k in _REQUIRED if k not in entry]
+    extra = sorted(map(str, set(entry) - set(_REQUIRED) - set(_OPTIONAL)))
+    if missing:
+        problems.append(f"{where}: missing {', '.join(missing)}.")
+    if extra:
+        problems.append(f"{where}: unknown field(s) {', '.join(extra)}.")
+    if not re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]*", str(entry.get("claim_id", ""))):
+        problems.append(f"{where}: claim_id must be letters, digits and _.")
+    kind = entry.get("type")
+    if kind not in CLAIM_TYPES:
+        problems.append(f"{where}: type must be one of {', '.join(CLAIM_TYPES)}, got {kind!r}.")
+    nums = {k: _number(entry.get(k, 0.1 if k == "margin" else None))
+            for k in ("published", "null_value", "margin")}
+    for key, value in nums.items():
+        if value is None or (key == "margin" and value <= 0):
+            problems.append(f"{where}: {key} must be a finite number{' > 0' if key == 'margin' else ''}.")
+    params = _params(where, kind, entry.get("params") or {}, problems)
+    if kind in RATIO_TYPES and nums["published"] is not None and nums["published"] <= 0:
+        problems.append(f"{where}: a ratio's published value must be > 0.")
+    if len(problems) > before:
+        return None
+    return ClaimSpec(
+        claim_id=entry["claim_id"], type=kind, statement=str(entry["statement"]),
+        published=nums["published"], null_value=nums["null_value"], margin=nums["margin"],
+        params=MappingProxyType(params), source=str(entry.get("source", "")), year=entry.get("year"),
+        primary_source=bool(entry.get("primary_source", False)),
+        definition=" ".join(str(entry.get("definition", "")).split()),
+        ambiguity=" ".join(str(entry.get("ambiguity", "")).split()))
+
+
+def _number(value) -> float | None:
+    ok = isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value)
+    return float(value) if ok else None
+
+
+def _params(where, kind, params, problems) -> dict:
+    if kind not in CLAIM_TYPES:
+        return {}
+    if not isinstance(params, dict):
+        problems.append(f"{where}: params must be a mapping.")
+        return {}
+    required, optional = CLAIM_TYPES[kind]
+    out = {**optional, **params}
+    missing = [k for k in required if k not in params]
+    extra = sorted(set(params) - set(required) - set(optional))
+    if missing:
+        problems.append(f"{where}: params needs {', '.join(missing)} for type {kind}.")
+    if extra:
+        problems.append(f"{where}: unknown param(s) {', '.join(extra)} for type {kind}.")
+    for key in ("high", "low"):
+        if key in params:
+            try:
+                out[key] = GroupRule.parse(params[key])
+            except ValueError as err:
+                problems.append(f"{where}: params.{key}: {err}.")
+    for key in ("window_days", "per"):
+        value = out.get(key)
+        if key in out and (not isinstance(value, (int, float)) or isinstance(value, bool) or value <= 0):
+            problems.append(f"{where}: params.{key} must be a number > 0.")
+    return out

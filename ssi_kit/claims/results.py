@@ -1,0 +1,137 @@
+"""Typed results of the claims engine, with ``summary()`` and a notebook display."""
+from __future__ import annotations
+
+import html
+import math
+from dataclasses import asdict, dataclass, field
+
+import pandas as pd
+
+from .verdicts import describe_verdict
+
+__all__ = ["ClaimResult", "ClaimsReport", "CSV_COLUMNS"]
+
+#: Columns of claims.csv: the product brief's, then the kit's additions.
+CSV_COLUMNS = (
+    "claim_id", "n", "published", "estimate", "ci_low", "ci_high", "null_value", "p_value",
+    "p_adjusted", "power", "verdict",
+    "n_sellers", "n_for_80_power", "tost_p", "equivalent", "adjusted_estimate", "adjusted_ci_low",
+    "adjusted_ci_high", "method", "reason", "ssi_source", "type", "statement",
+)
+
+
+@dataclass(frozen=True)
+class ClaimResult:
+    """The test of one claim on one dataset.
+
+    ``verdict`` follows the brief's rules on the 95% interval; ``reason`` says why a
+    claim is ``untestable``; ``notes`` carry caveats (e.g. regression to the mean).
+    """
+
+    claim_id: str
+    type: str
+    statement: str
+    published: float
+    null_value: float
+    verdict: str
+    n: int = 0
+    n_sellers: int = 0
+    estimate: float = math.nan
+    ci_low: float = math.nan
+    ci_high: float = math.nan
+    p_value: float = math.nan
+    p_adjusted: float = math.nan
+    power: float = math.nan
+    n_for_80_power: float = math.nan
+    tost_p: float = math.nan
+    equivalent: bool | None = None
+    adjusted_estimate: float = math.nan
+    adjusted_ci_low: float = math.nan
+    adjusted_ci_high: float = math.nan
+    method: str = ""
+    reason: str = ""
+    ssi_source: str = ""
+    source: str = ""
+    primary_source: bool = False
+    definition: str = ""
+    notes: tuple[str, ...] = field(default_factory=tuple)
+
+    def conf_int(self) -> tuple[float, float]:
+        """The 95% confidence interval."""
+        return self.ci_low, self.ci_high
+
+    @property
+    def testable(self) -> bool:
+        """Whether the claim could be tested."""
+        return self.verdict != "untestable"
+
+    def summary(self) -> str:
+        """A few lines of text: the claim, the estimate and the verdict in words."""
+        lines = [f"{self.claim_id}: {self.statement}"]
+        if not self.testable:
+            lines.append(f"  untestable: {self.reason}")
+            return "\n".join(lines)
+        lines += [
+            f"  estimate {self.estimate:.3g} (95% CI {self.ci_low:.3g} to {self.ci_high:.3g}), "
+            f"published {self.published:g}, null {self.null_value:g}; n = {self.n}",
+            f"  p = {self.p_value:.3g} (Holm {self.p_adjusted:.3g}); power {self.power:.0%} for the "
+            f"published effect; n for 80% power: {_int(self.n_for_80_power)}",
+            f"  verdict: {self.verdict} -- {describe_verdict(self.verdict)}",
+            f"  method: {self.method}",
+        ]
+        lines += [f"  note: {n}" for n in self.notes]
+        return "\n".join(lines)
+
+    def _repr_html_(self) -> str:
+        return "<pre>" + html.escape(self.summary()) + "</pre>"
+
+
+def _int(value: float) -> str:
+    return "n/a" if not math.isfinite(value) else f"{int(value):,}"
+
+
+@dataclass(frozen=True)
+class ClaimsReport:
+    """The results of every claim, the sensitivity table and the SSI source used."""
+
+    results: tuple[ClaimResult, ...]
+    sensitivity: pd.DataFrame
+    ssi_source: str
+
+    def __getitem__(self, claim_id: str) -> ClaimResult:
+        for result in self.results:
+            if result.claim_id == claim_id:
+                return result
+        raise KeyError(claim_id)
+
+    def to_frame(self) -> pd.DataFrame:
+        """One row per claim with :data:`CSV_COLUMNS`."""
+        rows = [{k: v for k, v in asdict(r).items() if k in CSV_COLUMNS} for r in self.results]
+        return pd.DataFrame(rows, columns=list(CSV_COLUMNS))
+
+    def to_dict(self) -> dict:
+        """JSON-ready: every result with its notes and definition, and the sensitivity rows."""
+        def clean(value):
+            if isinstance(value, float) and not math.isfinite(value):
+                return None
+            return list(value) if isinstance(value, tuple) else value
+
+        return {
+            "ssi_source": self.ssi_source,
+            "claims": [{k: clean(v) for k, v in asdict(r).items()} for r in self.results],
+            "sensitivity": [{k: clean(v) for k, v in row.items()}
+                            for row in self.sensitivity.to_dict("records")],
+        }
+
+    def untestable(self) -> dict[str, str]:
+        """Claim id -> reason, for the claims the dataset could not test."""
+        return {r.claim_id: r.reason for r in self.results if not r.testable}
+
+    def summary(self) -> str:
+        """Every claim's summary, one block each."""
+        return "\n\n".join(r.summary() for r in self.results)
+
+    def _repr_html_(self) -> str:
+        cols = ["claim_id", "n", "published", "estimate", "ci_low", "ci_high", "p_adjusted", "power",
+                "verdict", "reason"]
+        return self.to_frame()[cols].to_html(index=False, float_format=lambda v: f"{v:.3g}", na_rep="")
