@@ -26,16 +26,27 @@ def report(tiny, tmp_path_factory):
 
 def test_report_writes_html_scores_figures_and_manifest(report):
     html = (report / "report.html").read_text()
-    assert "SSI scores" in html and "<img" in html
+    assert "Social Selling Index report" in html and "<img" in html
+    assert "Caveats" in html and "Power and sample size" in html
     assert "def " not in html and "import " not in html  # no code in the report
-    assert (report / "scores.csv").stat().st_size > 0
+    for name in ("scores.csv", "claims.csv", "claims.json", "sensitivity.csv", "report.xlsx"):
+        assert (report / name).stat().st_size > 0, name
     assert sorted(p.name for p in (report / "figures").iterdir()) == [
-        "history.png", "pillars_by_team.png", "ssi_distribution.png"]
+        "claims_forest.png", "history.png", "pillars_by_team.png", "reference_distribution.png",
+        "ssi_distribution.png"]
     manifest = json.loads((report / "manifest.json").read_text())
     assert manifest["status"] == "ok"
     assert manifest["parameters"] == {"every": 28}
-    assert {n["notebook"] for n in manifest["notebooks"]} == {"01_score.ipynb"}
+    assert [n["notebook"] for n in manifest["notebooks"]] == ["01_score.ipynb", "02_claims.ipynb", "03_report.ipynb"]
+    assert all(n["status"] == "ok" and n["duration_s"] > 0 for n in manifest["notebooks"])
     assert len(manifest["inputs"]["members"]["sha256"]) == 64
+
+
+def test_report_workbook_has_the_sheets(report):
+    import openpyxl
+
+    book = openpyxl.load_workbook(report / "report.xlsx", read_only=True)
+    assert {"scores", "pillars_by_team", "claims", "power", "sensitivity"} <= set(book.sheetnames)
 
 
 def test_unknown_parameter_is_an_error(tiny, tmp_path):
@@ -81,5 +92,5 @@ def test_relative_out_path_holds_the_whole_report(tiny, tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)
     out = run_report(tiny, "runs/{hash}", parameters={"every": 56})
     assert not out.is_absolute()
-    assert {"report.html", "scores.csv", "manifest.json", "figures"} <= {p.name for p in out.iterdir()}
+    assert {"report.html", "scores.csv", "manifest.json", "figures", "report.xlsx"} <= {p.name for p in out.iterdir()}
     assert not list(out.rglob("*.tmp"))

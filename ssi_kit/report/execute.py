@@ -15,12 +15,14 @@ from .. import __version__
 from ..exceptions import SsiKitError, UsageError
 from ..io import atomic_directory, load_dataset
 from .export import export_html
-from .parameters import check_parameters, render_out
+from .parameters import check_parameters, notebook_parameters, render_out
 
 __all__ = ["run_report", "ReportFailed", "NOTEBOOKS", "notebook_dir"]
 
 #: The report's notebooks, run in this order in one output folder.
-NOTEBOOKS = ("01_score.ipynb",)
+NOTEBOOKS = ("01_score.ipynb", "02_claims.ipynb", "03_report.ipynb")
+#: The notebook exported as report.html.
+REPORT_NOTEBOOK = "03_report.ipynb"
 
 
 class ReportFailed(SsiKitError):
@@ -109,11 +111,16 @@ def run_report(dataset_dir, out, *, parameters=None, kernel_name=None, notebooks
         manifest["status"] = "failed" if failure else "ok"
         if not failure:
             step("exporting")
-            export_html([tmp / nb for nb in notebooks], tmp / "report.html")
+            shown = [nb for nb in notebooks if nb == REPORT_NOTEBOOK] or list(notebooks)
+            export_html([tmp / nb for nb in shown], tmp / "report.html", title=_title(params))
         (tmp / "manifest.json").write_text(json.dumps(manifest, indent=2) + "\n", encoding="utf-8")
         if failure:
             raise _keep_failed(tmp, out, replace and (out / "manifest.json").exists(), failure)
     return out
+
+
+def _title(params: dict) -> str:
+    return str(params.get("title") or "Social Selling Index report")
 
 
 def _execute_all(sources, tmp, dataset_dir, params, kernel, manifest, step):
@@ -121,10 +128,12 @@ def _execute_all(sources, tmp, dataset_dir, params, kernel, manifest, step):
         step(f"running {src.name}")
         entry = {"notebook": src.name, "start": dt.datetime.now(dt.timezone.utc).isoformat()}
         t0 = time.perf_counter()
+        declared = notebook_parameters(src)
+        given = {**params, "dataset_dir": str(Path(dataset_dir).resolve()), "out_dir": str(tmp)}
         try:
             pm.execute_notebook(
                 str(src), str(tmp / src.name), kernel_name=kernel, cwd=str(tmp), progress_bar=False,
-                parameters={**params, "dataset_dir": str(Path(dataset_dir).resolve()), "out_dir": str(tmp)})
+                parameters={k: v for k, v in given.items() if k in declared})
             entry["status"] = "ok"
         except pm.PapermillExecutionError as err:
             entry["status"] = "failed"

@@ -9,7 +9,8 @@ import seaborn as sns
 from ..io.schemas import PILLARS
 from .summaries import latest_scores
 
-__all__ = ["plot_ssi_distribution", "plot_pillars_by", "plot_history", "save_figure"]
+__all__ = ["plot_ssi_distribution", "plot_pillars_by", "plot_history", "plot_claims_forest",
+           "plot_reference_distribution", "save_figure"]
 
 _BAND_EDGES = (40, 70)
 
@@ -44,6 +45,43 @@ def plot_history(hist):
     sns.lineplot(data=hist, x="date", y="value", hue="measure", ax=ax)
     ax.set(xlabel="", ylabel="median points", title="Median SSI and pillars over time")
     fig.autofmt_xdate()
+    fig.tight_layout()
+    return fig
+
+
+def plot_claims_forest(claims: dict):
+    """One panel per testable claim: estimate and 95% CI against the published and null values."""
+    rows = [c for c in claims["claims"] if c["verdict"] != "untestable"]
+    fig, axes = plt.subplots(max(len(rows), 1), 1, figsize=(7, 0.9 * max(len(rows), 1) + 0.6), squeeze=False)
+    for ax, c in zip(axes[:, 0], rows):
+        ax.hlines(0, c["ci_low"], c["ci_high"], color="tab:blue", linewidth=3)
+        ax.plot(c["estimate"], 0, "o", color="tab:blue", label="estimate (95% CI)")
+        ax.plot(c["published"], 0, "D", color="tab:red", label="published")
+        ax.axvline(c["null_value"], color="grey", linestyle="--", linewidth=1, label="no effect")
+        values = [c["ci_low"], c["ci_high"], c["published"], c["null_value"]]
+        pad = 0.1 * (max(values) - min(values) or 1.0)
+        ax.set(xlim=(min(values) - pad, max(values) + pad), yticks=[])
+        ax.set_ylabel(c["claim_id"], rotation=0, ha="right", va="center", fontsize=8)
+        ax.set_title(f"{c['verdict']}", fontsize=8, loc="right", pad=2)
+    if not rows:
+        axes[0, 0].text(0.5, 0.5, "no testable claims", ha="center", va="center")
+        axes[0, 0].set_axis_off()
+    else:
+        handles, labels = axes[0, 0].get_legend_handles_labels()
+        fig.legend(handles, labels, loc="upper center", ncol=3, fontsize=8, frameon=False)
+    fig.tight_layout(rect=(0, 0, 1, 0.93))
+    return fig
+
+
+def plot_reference_distribution(table):
+    """Bars of the organisation's share against LinkedIn's published shares (a distribution table)."""
+    ref = table[table["reference"] == "LinkedIn 2015"]
+    long = ref.melt(id_vars=["range"], value_vars=["share", "reference_share"], var_name="who",
+                    value_name="share of sellers")
+    long["who"] = long["who"].map({"share": "this organisation", "reference_share": "LinkedIn 2015"})
+    fig, ax = plt.subplots(figsize=(6, 3))
+    sns.barplot(data=long, x="range", y="share of sellers", hue="who", ax=ax)
+    ax.set(xlabel="SSI (as shown, rounded)", title="Against LinkedIn's published distribution")
     fig.tight_layout()
     return fig
 

@@ -7,7 +7,7 @@ import pandas as pd
 from ..io.schemas import PILLARS
 
 __all__ = [
-    "latest_scores", "headline", "distribution_table", "pillars_by", "history",
+    "latest_scores", "headline", "distribution_table", "pillars_by", "history", "ranks_by", "movers",
     "LINKEDIN_DISTRIBUTION", "ARTICLE_BANDS",
 ]
 
@@ -75,7 +75,7 @@ def pillars_by(scores: pd.DataFrame, *, by: str = "team") -> pd.DataFrame:
     last = latest_scores(scores)
     if by not in last or last[by].isna().all():
         return pd.DataFrame(columns=[by, "sellers", *PILLARS, "ssi"])
-    grouped = last.groupby(by, sort=True)
+    grouped = last.groupby(by, sort=True, observed=True)
     out = grouped[[*PILLARS, "ssi"]].mean().round(2)
     out.insert(0, "sellers", grouped.size())
     return out.sort_values("ssi", ascending=False, kind="mergesort").reset_index()
@@ -85,3 +85,32 @@ def history(scores: pd.DataFrame) -> pd.DataFrame:
     """Median SSI and pillars per scored day (tidy: ``date``, ``measure``, ``value``)."""
     med = scores.groupby("date", sort=True)[[*PILLARS, "ssi"]].median().reset_index()
     return med.melt(id_vars="date", var_name="measure", value_name="value")
+
+
+def ranks_by(scores: pd.DataFrame, *, by: str = "industry") -> pd.DataFrame:
+    """Per group on the last day: sellers, mean SSI, median industry and network "Top N%"."""
+    last = latest_scores(scores)
+    if by not in last or last[by].isna().all():
+        return pd.DataFrame(columns=[by, "sellers", "mean_ssi", "median_industry_top_pct",
+                                     "median_network_top_pct"])
+    grouped = last.groupby(by, sort=True, observed=True)
+    out = pd.DataFrame({
+        "sellers": grouped.size(),
+        "mean_ssi": grouped["ssi"].mean().round(1),
+        "median_industry_top_pct": grouped["industry_top_pct"].median().round(1),
+        "median_network_top_pct": grouped["network_top_pct"].median().round(1),
+    })
+    return out.reset_index()
+
+
+def movers(scores: pd.DataFrame, *, n: int = 5) -> pd.DataFrame:
+    """The week's biggest risers and fallers (``ssi_change_7d`` on the last day)."""
+    last = latest_scores(scores)
+    cols = ["member_id", "team", "ssi", "ssi_change_7d"]
+    ordered = last.sort_values(["ssi_change_7d", "member_id"], ascending=[False, True], kind="mergesort")
+    up = ordered.head(n).assign(direction="up")
+    down = ordered.tail(n).iloc[::-1].assign(direction="down")
+    out = pd.concat([up, down])[["direction", *cols]]
+    out["ssi"] = out["ssi"].round(1)
+    out["ssi_change_7d"] = out["ssi_change_7d"].round(2)
+    return out.reset_index(drop=True)
