@@ -166,9 +166,12 @@ def _group_ratio(claim, ctx, source, adjust):
         raise Untestable(f"the groups {claim.params['high']} and {claim.params['low']} overlap")
     data = sp[(high | low) & y.notna()].assign(_x=high.astype(float), _y=y.astype(float))
     small = min(int(data["_x"].sum()), int((1 - data["_x"]).sum()))
+    sellers = data.groupby("_x")["member_id"].nunique().reindex([0.0, 1.0], fill_value=0).min()
+    groups = f"groups SSI {claim.params['high']} and {claim.params['low']}, {source} SSI"
     if small < ctx.min_group:
-        raise Untestable(f"too few seller-periods in a group ({small} < {ctx.min_group}; "
-                         f"groups SSI {claim.params['high']} and {claim.params['low']}, {source} SSI)")
+        raise Untestable(f"too few seller-periods in a group ({small} < {ctx.min_group}; {groups})")
+    if sellers < ctx.min_group:
+        raise Untestable(f"too few sellers in a group ({sellers} < {ctx.min_group}; {groups})")
     def fit(d, cov=None):
         return estimate_ratio(d["_y"], d["_x"], d["member_id"], null=claim.null_value, covariates=cov)
     est = fit(data)
@@ -182,6 +185,8 @@ def _slope(claim, ctx, source, adjust):
     data = sp[y.notna()].assign(_y=y.astype(float))
     if len(data) < 2 * ctx.min_group:
         raise Untestable(f"too few seller-periods ({len(data)} < {2 * ctx.min_group})")
+    if data["member_id"].nunique() < ctx.min_group:
+        raise Untestable(f"too few sellers ({data['member_id'].nunique()} < {ctx.min_group})")
     def fit(d, cov=None):
         return estimate_slope(d["_y"], d["ssi"], d["member_id"], per=claim.params["per"],
                               null=claim.null_value, covariates=cov)

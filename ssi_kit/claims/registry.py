@@ -150,8 +150,17 @@ def _parse_entry(index, entry, problems) -> ClaimSpec | None:
         problems.append(f"{where}: missing {', '.join(missing)}.")
     if extra:
         problems.append(f"{where}: unknown field(s) {', '.join(extra)}.")
-    if not re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]*", str(entry.get("claim_id", ""))):
+    claim_id = entry.get("claim_id")
+    if not isinstance(claim_id, str) or not re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]*", claim_id):
         problems.append(f"{where}: claim_id must be letters, digits and _.")
+    for key in ("statement", "source", "definition", "ambiguity"):
+        if key in entry and not isinstance(entry[key], str):
+            problems.append(f"{where}: {key} must be text.")
+    if not isinstance(entry.get("primary_source", False), bool):
+        problems.append(f"{where}: primary_source must be true or false.")
+    year = entry.get("year")
+    if year is not None and (isinstance(year, bool) or not isinstance(year, int)):
+        problems.append(f"{where}: year must be a whole number.")
     kind = entry.get("type")
     if kind not in CLAIM_TYPES:
         problems.append(f"{where}: type must be one of {', '.join(CLAIM_TYPES)}, got {kind!r}.")
@@ -161,15 +170,18 @@ def _parse_entry(index, entry, problems) -> ClaimSpec | None:
         if value is None or (key == "margin" and value <= 0):
             problems.append(f"{where}: {key} must be a finite number{' > 0' if key == 'margin' else ''}.")
     params = _params(where, kind, entry.get("params") or {}, problems)
-    if kind in RATIO_TYPES and nums["published"] is not None and nums["published"] <= 0:
-        problems.append(f"{where}: a ratio's published value must be > 0.")
+    for key in ("published", "null_value"):
+        if kind in RATIO_TYPES and nums[key] is not None and nums[key] <= 0:
+            problems.append(f"{where}: a ratio's {key} must be > 0.")
+    if nums["published"] is not None and nums["published"] == nums["null_value"]:
+        problems.append(f"{where}: published must differ from null_value (a claim needs a direction).")
     if len(problems) > before:
         return None
     return ClaimSpec(
         claim_id=entry["claim_id"], type=kind, statement=str(entry["statement"]),
         published=nums["published"], null_value=nums["null_value"], margin=nums["margin"],
         params=MappingProxyType(params), source=str(entry.get("source", "")), year=entry.get("year"),
-        primary_source=bool(entry.get("primary_source", False)),
+        primary_source=entry.get("primary_source", False),
         definition=" ".join(str(entry.get("definition", "")).split()),
         ambiguity=" ".join(str(entry.get("ambiguity", "")).split()))
 

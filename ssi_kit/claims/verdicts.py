@@ -45,7 +45,10 @@ def verdict_of(ci_low: float, ci_high: float, estimate: float, published: float,
             return "opposite"
         if has_published:
             return "consistent"
-        return "weaker" if estimate < published else "stronger"
+        # weaker: an effect smaller than published (closer to the null); for the published
+        # claims (all above their null) this is "estimate below the published value"
+        closer = estimate < published if claimed_up else estimate > published
+        return "weaker" if closer else "stronger"
     return "inconclusive" if has_published else "not_supported"
 
 
