@@ -97,7 +97,17 @@ def _add_report(sub) -> None:
     p.add_argument("--out", required=True, help="output directory")
     p.add_argument("-p", "--parameter", action="append", default=[], metavar="NAME=VALUE",
                    help="notebook parameter (repeatable); VALUE is read as YAML")
+    p.add_argument("-f", "--parameters-file", metavar="PARAMS.yaml",
+                   help="notebook parameters from a YAML mapping (-p values override it)")
     p.add_argument("--kernel", help="Jupyter kernel name (default: ssi-kit if registered, else this Python)")
+
+
+def _add_batch(sub) -> None:
+    p = sub.add_parser("batch", help="run many reports from a runs.yaml (scheduled batches)",
+                       description="Run named parameter sets over a dataset (e.g. one report per team), "
+                       "N at a time, with a per-run timeout and retries; print a summary; exit 1 if any "
+                       "run failed. Format and scheduling: docs/scheduling.md.")
+    p.add_argument("runs", help="the batch file (runs.yaml)")
 
 
 def _with_quiet(add_parser):
@@ -121,6 +131,7 @@ def build_parser() -> argparse.ArgumentParser:
     _add_score(sub)
     _add_claims(sub)
     _add_report(sub)
+    _add_batch(sub)
     return parser
 
 
@@ -136,7 +147,30 @@ def _parse_pairs(pairs, what: str) -> dict:
     return out
 
 
-def _run(args) -> None:
+def _read_params(path) -> dict:
+    if not path:
+        return {}
+    import yaml
+
+    try:
+        data = yaml.safe_load(Path(path).read_text(encoding="utf-8")) or {}
+    except (OSError, yaml.YAMLError) as err:
+        raise UsageError(f"Cannot read parameters file {path}: {str(err).splitlines()[0]}.") from None
+    if not isinstance(data, dict):
+        raise UsageError(f"Parameters file {path} must hold a mapping of NAME: VALUE.")
+    return data
+
+
+def _batch(runs, progress) -> int:
+    from .report.batch import run_batch
+
+    summary = run_batch(runs, progress=progress)
+    with __import__("pandas").option_context("display.width", 160, "display.max_colwidth", 60):
+        print(summary.to_string(index=False))
+    return 0 if (summary["status"] == "ok").all() else 1
+
+
+def _run(args) -> int:
     from . import jobs
 
     with Progress(args.command, enabled=not args.quiet) as progress:
@@ -154,12 +188,16 @@ def _run(args) -> None:
         elif args.command == "score":
             path = jobs.score_to_dir(args.dataset, args.out, spec=args.spec, start=args.start,
                                      end=args.end, every=args.every, progress=progress)
+        elif args.command == "batch":
+            return _batch(args.runs, progress)
         else:
             from .report import run_report
 
-            path = run_report(args.dataset, args.out, parameters=_parse_pairs(args.parameter, "-p"),
-                              kernel_name=args.kernel, progress=progress)
+            params = {**_read_params(args.parameters_file), **_parse_pairs(args.parameter, "-p")}
+            path = run_report(args.dataset, args.out, parameters=params, kernel_name=args.kernel,
+                              progress=progress)
     print(path)
+    return 0
 
 
 def main(argv=None) -> int:
@@ -169,7 +207,7 @@ def main(argv=None) -> int:
         logging.getLogger(noisy).setLevel(logging.WARNING)
     try:
         args = build_parser().parse_args(argv)
-        _run(args)
+        status = _run(args)
     except InputError as err:
         print(f"ssi-kit: error: {err}", file=sys.stderr)
         return err.exit_code
@@ -179,7 +217,7 @@ def main(argv=None) -> int:
     except KeyboardInterrupt:
         print("ssi-kit: interrupted", file=sys.stderr)
         return 130
-    return 0
+    return status
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -8,6 +8,8 @@ from nbconvert import HTMLExporter
 
 __all__ = ["export_html"]
 
+_TEMPLATES = Path(__file__).parent / "templates"
+
 
 def export_html(notebooks, path, *, title: str = "ssi-kit report") -> Path:
     """Join executed notebooks into one HTML page without code or prompts.
@@ -36,7 +38,8 @@ def export_html(notebooks, path, *, title: str = "ssi-kit report") -> Path:
         else:
             merged.cells.extend(cells)
     merged.metadata["title"] = title
-    exporter = HTMLExporter(exclude_input=True, exclude_input_prompt=True, exclude_output_prompt=True)
+    exporter = HTMLExporter(template_name="ssi_report", extra_template_basedirs=[str(_TEMPLATES)],
+                            exclude_input=True, exclude_input_prompt=True, exclude_output_prompt=True)
     body, _ = exporter.from_notebook_node(merged)
     path = Path(path)
     path.write_text(body, encoding="utf-8")

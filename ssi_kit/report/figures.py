@@ -10,7 +10,7 @@ from ..io.schemas import PILLARS
 from .summaries import latest_scores
 
 __all__ = ["plot_ssi_distribution", "plot_pillars_by", "plot_history", "plot_claims_forest",
-           "plot_reference_distribution", "save_figure"]
+           "plot_reference_distribution", "plot_seller_history", "save_figure"]
 
 _BAND_EDGES = (40, 70)
 
@@ -82,6 +82,23 @@ def plot_reference_distribution(table):
     fig, ax = plt.subplots(figsize=(6, 3))
     sns.barplot(data=long, x="range", y="share of sellers", hue="who", ax=ax)
     ax.set(xlabel="SSI (as shown, rounded)", title="Against LinkedIn's published distribution")
+    fig.tight_layout()
+    return fig
+
+
+def plot_seller_history(scores, member_id: str):
+    """One seller's pillars stacked over time, with the tier edges (30, 70)."""
+    one = scores[scores["member_id"].astype(str) == str(member_id)].sort_values("date")
+    fig, ax = plt.subplots(figsize=(7, 3.5))
+    if one.empty:
+        ax.text(0.5, 0.5, f"no scores for {member_id}", ha="center", va="center")
+        return fig
+    ax.stackplot(one["date"], *[one[p] for p in PILLARS], labels=list(PILLARS), alpha=0.8)
+    for edge in (30, 70):
+        ax.axhline(edge, color="grey", linestyle="--", linewidth=1)
+    ax.set(ylim=(0, 100), ylabel="SSI points", title=f"Seller {member_id}: pillars over time")
+    ax.legend(loc="upper left", fontsize=8)
+    fig.autofmt_xdate()
     fig.tight_layout()
     return fig
 
