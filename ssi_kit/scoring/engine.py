@@ -50,16 +50,19 @@ def band_of(ssi) -> np.ndarray:
     return np.where(ssi >= 70, "good", np.where(ssi < 40, "poor", "average"))
 
 
-def score_days(dataset: Dataset, *, start=None, end=None, every: int = 1) -> np.ndarray:
+def score_days(dataset: Dataset, *, start=None, end=None, every: int = 1, warmup_days: int = 0) -> np.ndarray:
     """The days to score: ``start`` to ``end`` every ``every`` days, as datetime64[D].
 
-    Defaults span the dates seen in ``activity`` and ``profiles``.
+    Defaults span the dates seen in ``activity`` and ``profiles``.  ``warmup_days``
+    moves the default start that many days past the first date, where trailing
+    windows are still incomplete (never past ``end``).
     """
     seen = [dataset[t]["date"] for t in ("activity", "profiles") if t in dataset]
     if (start is None or end is None) and not seen:
         raise MissingTableError("activity", "Scoring (to choose the days to score; or give start and end)")
-    lo = pd.Timestamp(start) if start is not None else min(s.min() for s in seen)
     hi = pd.Timestamp(end) if end is not None else max(s.max() for s in seen)
+    lo = pd.Timestamp(start) if start is not None else min(
+        min(s.min() for s in seen) + pd.Timedelta(days=warmup_days), hi)
     if every < 1 or hi < lo:
         raise UsageError(f"No days to score: start {lo.date()}, end {hi.date()}, every {every}.")
     first, last = day_numbers([lo])[0], day_numbers([hi])[0]
