@@ -102,6 +102,66 @@ def _add_report(sub) -> None:
     p.add_argument("--kernel", help="Jupyter kernel name (default: ssi-kit if registered, else this Python)")
 
 
+def _add_import(sub) -> None:
+    p = sub.add_parser("import", help="import real data: SSI readings, the LinkedIn export, trackers, CRM",
+                       description="Import real data into a dataset directory (created, or added to: "
+                       "same key and values kept once, different values replaced by the import).")
+    kinds = p.add_subparsers(dest="kind", metavar="KIND", parser_class=_Parser)
+    kinds.required = True
+    common = argparse.ArgumentParser(add_help=False)
+    common.add_argument("--out", required=True, help="dataset directory to create or add to")
+    common.add_argument("--pseudonymize", action="store_true",
+                        help="replace seller ids with salted hashes (salt from --salt or $SSI_KIT_SALT)")
+    common.add_argument("--salt", help="secret salt for --pseudonymize")
+    common.add_argument("-q", "--quiet", action="store_true", default=argparse.SUPPRESS, help="no progress output")
+    k = kinds.add_parser("ssi-json", parents=[common], help="captured salesApiSsi JSON responses -> ssi",
+                         description="Read SSI page responses (one per day; the date from a field, a "
+                         "_YYYY-MM-DD.json file name, or --date) into the ssi table.")
+    k.add_argument("paths", nargs="+", metavar="FILE_OR_DIR", help="JSON files or folders of them")
+    k.add_argument("--member", help="member_id of the seller (default: from the file, else 'me')")
+    k.add_argument("--date", type=_iso_date, help="reading date for files that carry none")
+    k.add_argument("--industry", help="industry of the seller when the responses do not name it")
+    k = kinds.add_parser("linkedin-export", parents=[common], help="'Get a copy of your data' -> members, profiles, activity",
+                         description="Read LinkedIn's data export (ZIP or folder) into members, profiles "
+                         "and daily activity for one seller. Message contents, e-mail addresses, phone "
+                         "numbers, birth dates and addresses are never copied.")
+    k.add_argument("path", metavar="ZIP_OR_DIR")
+    k.add_argument("--member", help="member_id for the seller (default: from the profile name)")
+    k.add_argument("--industry", help="industry when Profile.csv has none")
+    k = kinds.add_parser("tracker", parents=[common], help="SSI history spreadsheets -> ssi",
+                         description="Read a daily SSI history (wide or long CSV/XLSX; decimal commas and "
+                         "semicolons handled) into the ssi table.")
+    k.add_argument("path", metavar="FILE")
+    k.add_argument("--map", dest="mapping", metavar="MAP.yaml", help="column mapping for other layouts")
+    k.add_argument("--member", help="member_id when the file holds one seller without an id column")
+    k = kinds.add_parser("crm", parents=[common], help="opportunity export -> outcomes",
+                         description="Aggregate a CRM opportunity export into outcomes per seller and period.")
+    k.add_argument("path", metavar="FILE")
+    k.add_argument("--map", dest="mapping", required=True, metavar="MAP.yaml", help="column mapping")
+    k.add_argument("--quotas", metavar="FILE", help="quota table (seller, period, quota)")
+
+
+def _import(args):
+    from .imports.privacy import salt_from
+
+    salt = salt_from(args.salt) if args.pseudonymize else None
+    if args.kind == "ssi-json":
+        from .imports.ssi_json import import_ssi_json as run
+
+        return run(args.paths, args.out, member_id=args.member, date=args.date, industry=args.industry, salt=salt)
+    if args.kind == "linkedin-export":
+        from .imports.linkedin_export import import_linkedin_export as run
+
+        return run(args.path, args.out, member_id=args.member, industry=args.industry, salt=salt)
+    if args.kind == "tracker":
+        from .imports.tracker import import_tracker as run
+
+        return run(args.path, args.out, mapping=args.mapping, member_id=args.member, salt=salt)
+    from .imports.crm import import_crm as run
+
+    return run(args.path, args.out, mapping=args.mapping, quotas=args.quotas, salt=salt)
+
+
 def _add_batch(sub) -> None:
     p = sub.add_parser("batch", help="run many reports from a runs.yaml (scheduled batches)",
                        description="Run named parameter sets over a dataset (e.g. one report per team), "
@@ -132,6 +192,7 @@ def build_parser() -> argparse.ArgumentParser:
     _add_claims(sub)
     _add_report(sub)
     _add_batch(sub)
+    _add_import(sub)
     return parser
 
 
@@ -188,6 +249,10 @@ def _run(args) -> int:
         elif args.command == "score":
             path = jobs.score_to_dir(args.dataset, args.out, spec=args.spec, start=args.start,
                                      end=args.end, every=args.every, progress=progress)
+        elif args.command == "import":
+            summary = _import(args)
+            print(summary.describe())
+            return 0
         elif args.command == "batch":
             return _batch(args.runs, progress)
         else:

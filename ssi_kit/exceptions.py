@@ -16,6 +16,7 @@ __all__ = [
     "DatasetError",
     "MissingTableError",
     "SpecError",
+    "ImportFormatError",
 ]
 
 #: How many example rows a problem quotes before it only counts.
@@ -153,3 +154,21 @@ class SpecError(InputError):
         self.source = source
         self.problems = tuple(problems)
         super().__init__(f"Invalid scoring spec {source}: " + " ".join(self.problems))
+
+
+class ImportFormatError(InputError):
+    """A file given to an importer is not in the expected format.
+
+    Parameters
+    ----------
+    file : str
+        The file (or the member of a ZIP) at fault.
+    problem : str
+        What is wrong, naming the field, column or row.
+    expected : str
+        What was expected.
+    """
+
+    def __init__(self, file: str, problem: str, expected: str):
+        self.file, self.problem, self.expected = str(file), problem, expected
+        super().__init__(f"{self.file}: {problem}; expected {expected}.")
