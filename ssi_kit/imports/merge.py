@@ -6,19 +6,27 @@ whose values differ replaces the existing one and is counted as replaced: the la
 source wins.  Readings and outcomes (``ssi``, ``outcomes``) are replaced whole, since
 their values belong together; in the other tables columns the import does not carry
 keep their old values (e.g. an export's posts beside a tracker's searches).  The merged dataset is validated, then written atomically: a failure leaves
-the directory as it was.
+the directory as it was.  Only the tables the import touches are rewritten (each
+under a temporary name, then moved into place); other files in the folder are kept.
 """
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import pandas as pd
 
-from ..io import TABLE_NAMES, load_dataset, validate_tables, write_dataset
+from ..exceptions import ImportFormatError, UsageError
+from ..io import MODELS, TABLE_NAMES, load_dataset, validate_tables, write_table
+from .privacy import pseudonymize_tables
 from ..io.schemas import table_key
 
-__all__ = ["ImportSummary", "merge_tables", "merge_into_dir"]
+__all__ = ["ImportSummary", "merge_tables", "merge_into_dir", "write_imported", "UNKNOWN_INDUSTRY"]
+
+#: Industry written for a seller whose industry no source names.
+UNKNOWN_INDUSTRY = "unknown"
+_EMAIL = re.compile(r"[^@\s]+@[^@\s]+\.[^@\s]+")
 
 #: Tables whose rows are replaced whole when the key matches.
 _ROW_WISE = ("ssi", "outcomes")
@@ -112,15 +120,87 @@ def merge_into_dir(out, tables: dict[str, pd.DataFrame], *, source: str) -> Impo
         summary.added[name], summary.replaced[name], summary.unchanged[name] = (
             counts["added"], counts["replaced"], counts["unchanged"])
     validated = validate_tables(current)
-    write_dataset(validated, out, fmt={n: fmts.get(n, "csv") for n in validated},
-                  replace=True, extra_files=_extra_files(out))
+    out.mkdir(parents=True, exist_ok=True)
+    for name in tables:  # validated together first, then each table replaced atomically
+        if name in validated:
+            write_table(validated[name], out / f"{name}.{fmts.get(name, 'csv')}")
     return summary
 
 
-def _extra_files(out: Path) -> dict:
-    """Text files beside the tables (e.g. truth.json, README) that must survive the rewrite."""
-    if not out.is_dir():
-        return {}
-    names = {f"{t}.{ext}" for t in TABLE_NAMES for ext in ("csv", "parquet")}
-    return {p.name: p.read_text(encoding="utf-8") for p in out.iterdir()
-            if p.is_file() and p.name not in names and p.suffix in (".json", ".md", ".txt", ".yaml")}
+def write_imported(out, tables: dict[str, pd.DataFrame], *, source: str, file, salt: str | None = None,
+                   replaced: dict | None = None) -> ImportSummary:
+    """Finish an import: guard ids, pseudonymize, keep known industries, merge into ``out``.
+
+    Parameters
+    ----------
+    out : path-like
+        Dataset directory.
+    tables : dict of str to pandas.DataFrame
+        Imported tables, ``members`` among them.
+    source, file : str, path-like
+        What was imported (for the summary); the file quoted when ids are refused.
+    salt : str, optional
+        Pseudonymize every table with this salt before merging.
+    replaced : dict of str to int, optional
+        Rows replaced inside the import (same key twice), added to the summary.
+
+    Returns
+    -------
+    ImportSummary
+
+    Raises
+    ------
+    ImportFormatError
+        When seller ids look like e-mail addresses and no salt is given.
+    UsageError
+        When ``out`` is a file.
+    """
+    out = Path(out)
+    if out.exists() and not out.is_dir():
+        raise UsageError(f"--out {out} is a file; expected a dataset folder (new, empty or existing).")
+    if salt is None:
+        _refuse_email_ids(tables, file)
+    else:
+        tables = pseudonymize_tables(tables, salt)
+    tables = {name: _extras_as_text(name, t) for name, t in tables.items()}
+    tables["members"] = _keep_known_industry(out, tables["members"])
+    summary = merge_into_dir(out, tables, source=source)
+    for name, n in (replaced or {}).items():
+        if name in summary.replaced:
+            summary.replaced[name] += n
+    return summary
+
+
+def _refuse_email_ids(tables, file) -> None:
+    for table in tables.values():
+        for col in {"member_id", "connection_id"} & set(table.columns):
+            n = int(table[col].astype(str).str.fullmatch(_EMAIL.pattern).sum())
+            if n:
+                raise ImportFormatError(file, f"{n} seller id(s) look like e-mail addresses, which "
+                                        "are never copied into a dataset",
+                                        "ids that are not e-mail addresses: map another id column, "
+                                        "or pass --pseudonymize with a salt")
+
+
+def _extras_as_text(name: str, table: pd.DataFrame) -> pd.DataFrame:
+    """Extra numeric columns as the text a CSV holds, so re-imports compare equal."""
+    known = MODELS[name].to_schema().columns
+    table = table.copy()
+    for col in table.columns:
+        if col not in known and pd.api.types.is_numeric_dtype(table[col].dtype):
+            table[col] = pd.Series([None if pd.isna(v) else repr(float(v)) for v in table[col]],
+                                   index=table.index, dtype=object)
+    return table
+
+
+def _keep_known_industry(out, members: pd.DataFrame) -> pd.DataFrame:
+    """Blank ``unknown`` industries of sellers ``out`` already lists, so theirs are kept."""
+    out = Path(out)
+    if not any((out / f"members.{ext}").exists() for ext in ("csv", "parquet")):
+        return members
+    known = load_dataset(out, tables=["members"])["members"]["member_id"]
+    members = members.copy()
+    members["industry"] = members["industry"].astype(object)
+    members.loc[members["member_id"].isin(known) & (members["industry"] == UNKNOWN_INDUSTRY),
+                "industry"] = None
+    return members
