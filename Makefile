@@ -30,6 +30,9 @@ test-all: setup
 bench: setup
 	$(BIN)/python -m ssi_kit.bench
 
+validate: setup
+	$(BIN)/python -m ssi_kit.claims.validation --datasets 500 --out docs/validation.md
+
 lab: setup
 	$(BIN)/jupyter lab --notebook-dir=notebooks
 

@@ -12,7 +12,7 @@ from scipy import stats
 from statsmodels.stats.power import NormalIndPower
 
 from ssi_kit.claims.did import estimate_did
-from ssi_kit.claims.estimators import (Untestable, estimate_paired_median, estimate_ratio,
+from ssi_kit.claims.estimators import (Untestable, estimate_paired_median, estimate_ratio, median_interval,
                                        estimate_share_exceeding, estimate_slope)
 from ssi_kit.claims.power import n_for_power, power_at_n
 
@@ -34,7 +34,7 @@ def count_data(seed=11, sellers=30, periods=3):
 def glm_cluster(frame):
     codes = pd.factorize(frame["member_id"])[0]
     return smf.glm("y ~ x", data=frame, family=sm.families.Poisson()).fit(
-        cov_type="cluster", cov_kwds={"groups": codes})
+        cov_type="cluster", cov_kwds={"groups": codes}, use_t=True)  # t with (sellers - 1) df
 
 
 # ----------------------------------------------------------------------------- estimate_ratio
@@ -81,8 +81,10 @@ def test_ratio_p_value_against_null(null):
     res = glm_cluster(frame)
     wald = res.wald_test(f"x = {float(np.log(null))!r}", scalar=True)
     assert est.p_value == pytest.approx(float(wald.pvalue), rel=1e-6)
-    z = (res.params["x"] - np.log(null)) / res.bse["x"]
-    assert est.p_value == pytest.approx(2 * stats.norm.sf(abs(z)), rel=1e-9)
+    t = (res.params["x"] - np.log(null)) / res.bse["x"]
+    groups = frame["member_id"].nunique()
+    assert est.df == groups - 1
+    assert est.p_value == pytest.approx(2 * stats.t.sf(abs(t), groups - 1), rel=1e-9)
 
 
 def test_ratio_p_value_changes_with_null():
@@ -193,9 +195,13 @@ def test_share_estimate_and_interval():
     assert est.estimate == pytest.approx(np.mean(group > np.median(other)), abs=0)
     assert est.ci_low <= est.estimate <= est.ci_high
     assert 0 <= est.ci_low < est.ci_high <= 1
-    # p-value from the bootstrap standard error, normal reference, against the null
-    z = (est.estimate - 0.5) / est.se
+    # p-value from the bootstrap standard error on the arcsine-square-root scale
+    p = est.estimate
+    se_angle = est.se / (2 * np.sqrt(p * (1 - p)))
+    z = (np.arcsin(np.sqrt(p)) - np.arcsin(np.sqrt(0.5))) / se_angle
     assert est.p_value == pytest.approx(2 * stats.norm.sf(abs(z)), rel=1e-9)
+    angle = np.arcsin(np.sqrt(p))
+    assert est.ci_low == pytest.approx(np.sin(angle - stats.norm.ppf(0.975) * se_angle) ** 2, rel=1e-9)
 
 
 def test_share_interval_agrees_with_a_hand_bootstrap():
@@ -237,15 +243,15 @@ def test_paired_median_hand_example():
 
 
 @pytest.mark.parametrize("null", [0.0, 1.5, 3.0])
-def test_paired_median_p_value_is_wilcoxon_pratt(null):
+def test_paired_median_p_value_is_the_exact_sign_test(null):
     rng = np.random.default_rng(4)
     d = np.round(rng.normal(2.0, 3.0, 25), 1)
-    d[:3] = null  # zero differences after shifting: Pratt keeps them in the ranking
+    d[:3] = null  # differences equal to the null are left out of the sign test
     est = estimate_paired_median(d, null=null, n_resamples=500)
     assert est.estimate == pytest.approx(np.median(d))
-    assert est.p_value == pytest.approx(stats.wilcoxon(d - null, zero_method="pratt").pvalue, rel=1e-12)
-    wilcox = stats.wilcoxon(d - null, zero_method="wilcox").pvalue
-    assert est.p_value != pytest.approx(wilcox, rel=1e-6)
+    above, below = int((d > null).sum()), int((d < null).sum())
+    assert above + below <= 22  # the three set to the null are left out
+    assert est.p_value == pytest.approx(stats.binomtest(above, above + below, 0.5).pvalue, rel=1e-12)
 
 
 def test_paired_median_all_differences_at_null():
@@ -253,24 +259,30 @@ def test_paired_median_all_differences_at_null():
     assert est.p_value == 1.0 and est.estimate == 2.0
 
 
-def test_paired_median_bca_falls_back_to_percentile_on_ties():
+def test_median_interval_lies_between_the_order_statistics_by_hand():
+    x = np.sort(np.random.default_rng(2).normal(0, 1, 25))
+    lo, hi = median_interval(x)
+    # n = 25: [x(8), x(18)] covers 1 - 2 P(B <= 7) = 95.7%, [x(9), x(17)] covers 89.2%
+    assert 1 - 2 * stats.binom.cdf(7, 25, 0.5) > 0.95 > 1 - 2 * stats.binom.cdf(8, 25, 0.5)
+    assert x[7] <= lo <= x[8] and x[16] <= hi <= x[17]
+    assert lo < np.median(x) < hi
+
+
+def test_median_interval_covers_about_95_percent():
+    rng = np.random.default_rng(11)
+    samples = rng.exponential(1.0, (4000, 40))  # skewed: the median, not the mean, is covered
+    true_median = np.log(2.0)
+    hits = [lo <= true_median <= hi for lo, hi in map(median_interval, samples)]
+    assert 0.93 <= np.mean(hits) <= 0.97
+
+
+def test_paired_median_interval_on_heavy_ties_is_finite():
     d = np.array([0] * 5 + [1] * 10 + [2] * 10 + [3] * 5 + [8] * 3, dtype=float)
-    with np.errstate(all="ignore"):
-        bca = stats.bootstrap((d,), np.median, n_resamples=500, vectorized=True, method="BCa",
-                              rng=np.random.default_rng(0)).confidence_interval
-    assert not np.isfinite(bca.low)  # the trap the fallback exists for
     est = estimate_paired_median(d, n_resamples=500)
     assert est.estimate == 2.0
     assert np.isfinite(est.ci_low) and np.isfinite(est.ci_high)
     assert est.ci_low <= 2.0 <= est.ci_high
-    assert "percentile" in est.method
-
-
-def test_paired_median_continuous_uses_bca():
-    d = np.random.default_rng(9).normal(5, 2, 40)
-    est = estimate_paired_median(d, n_resamples=500)
-    assert "BCa" in est.method
-    assert est.ci_low < est.estimate < est.ci_high
+    assert "order-statistic" in est.method and "sign test" in est.method
 
 
 # ----------------------------------------------------------------------------- DiD
