@@ -31,7 +31,7 @@ bench: setup
 	$(BIN)/python -m ssi_kit.bench
 
 validate: setup
-	$(BIN)/python -m ssi_kit.claims.validation --datasets 500 --out docs/validation.md
+	$(BIN)/python -m ssi_kit.claims.validation --datasets 2000 --out docs/validation.md
 
 lab: setup
 	$(BIN)/jupyter lab --notebook-dir=notebooks
