@@ -16,13 +16,15 @@ from ssi_kit.io.schemas import ACTIVITY_COUNTS, PILLARS
 from ssi_kit.scoring.ranks import group_top_pct, network_top_pct, undirected_edges
 from ssi_kit.simulate import calibrate as cal
 from ssi_kit.simulate.config import NULL_EFFECTS, SimulationConfig
+from ssi_kit.simulate.training import paired_shift_estimand
 
 __all__ = ["Simulation", "simulate_dataset", "ACTIVITY_COLUMNS"]
 
 _BRAND, _PEOPLE, _INSIGHTS, _RELATIONSHIPS = range(4)
 REGIONS = ("NA", "EMEA", "APAC", "LATAM")
+#: Named random streams; new ones go at the end so the earlier streams keep their draws.
 _STREAMS = ("org", "events", "latent", "connections", "readings", "outcomes", "activity",
-            "profiles")
+            "profiles", "truth")
 #: Member ids: a pandas string array (``take`` stays inside Arrow, no Python objects).
 _Ids = pd.api.extensions.ExtensionArray
 #: Sellers per activity chunk (fixed: the chunking is part of the random streams).
@@ -132,7 +134,7 @@ def simulate_dataset(config: SimulationConfig | None = None) -> Simulation:
     params["messages"] = {"per_day": cfg.messages_per_day,
                           "growth_per_year": cfg.effects["conversation_growth"]}
     truth = _truth(cfg, params, x, org, seller_effect, readings, train_day, offsets, dates,
-                   growth, (starts, ends))
+                   growth, (starts, ends), rng["truth"])
     return Simulation(tables=tables, truth=truth)
 
 
@@ -386,7 +388,7 @@ def _profile_update(snap: dict, boost: np.ndarray, rng) -> dict:
 # --------------------------------------------------------------------------- truth
 
 def _truth(cfg, params, x, org, seller_effect, readings, train_day, offsets, dates, growth,
-           periods) -> dict:
+           periods, rng) -> dict:
     """The JSON-serialisable record of what was planted and what it amounts to."""
     claims = cal.outcome_truth(x, params, cfg.effects, org["social"], seller_effect)
     trained = np.flatnonzero(train_day >= 0)
@@ -396,7 +398,9 @@ def _truth(cfg, params, x, org, seller_effect, readings, train_day, offsets, dat
     before = _pillar_levels(np.clip(b, 0, 100), offsets[trained]).sum(axis=1) * 25.0
     after = _pillar_levels(np.clip(b + delta, 0, 100), offsets[trained]).sum(axis=1) * 25.0
     claims["training_median_shift"] = {
-        "expected": float(np.median(after - before)) if len(trained) else None,
+        "expected": paired_shift_estimand(b, offsets[trained], train_day[trained],
+                                          np.arange(0, len(dates), cfg.ssi_every), cfg, rng),
+        "noise_free": float(np.median(after - before)) if len(trained) else None,
         "realized_latent": cal.training_shift(readings["latent"][trained], readings["dates"],
                                               t_dates),
         "n": int(len(trained))}
