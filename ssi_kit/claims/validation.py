@@ -359,8 +359,8 @@ itself was not tuned on.
   Against the noise-free truth the interval covered 92.4% at the published effect (bias
   -0.17) in the first 2,000-dataset run. The simulator now reports as `expected` the
   median of the paired window-mean differences of the dataset's own trained sellers, by
-  Monte Carlo over the wander and the noise (`ssi_kit.simulate.training`, 100,000 draws,
-  Monte-Carlo error about 0.01 points), and keeps the old value as `noise_free`. The
+  Monte Carlo over the wander and the noise (`ssi_kit.simulate.training`, 20,000 draws,
+  Monte-Carlo error about 0.02 points), and keeps the old value as `noise_free`. The
   difference of medians (median after - median before) was considered instead: it has
   about three times the standard error and no reliable bootstrap interval with 60 pairs
   (percentile 99.9%, BCa 85% coverage in development runs).

@@ -21,7 +21,7 @@ from ssi_kit.simulate.calibrate import TRAINING_WINDOW_DAYS
 __all__ = ["paired_shift_estimand"]
 
 #: Simulated paired differences in all (spread evenly over the trained sellers).
-DEFAULT_DRAWS = 100_000
+DEFAULT_DRAWS = 20_000
 #: Values held in memory at once (draws x reading days x pillars).
 _BLOCK = 4_000_000
 
