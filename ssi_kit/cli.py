@@ -65,13 +65,22 @@ def _add_simulate(sub) -> None:
 
 def _add_score(sub) -> None:
     p = sub.add_parser("score", help="score every seller and day: pillars, SSI, tiers, ranks",
-                       description="Compute the kit's transparent SSI for each seller and day and write OUT/scores.csv.")
+                       description="Compute the kit's transparent SSI for each seller and day and write OUT/scores.csv "
+                       "(or .parquet), on this machine or on a Dask cluster.")
     p.add_argument("dataset", help="dataset directory")
     p.add_argument("--out", required=True, help="output directory (OUT/scores.csv)")
     p.add_argument("--spec", help="scoring spec YAML (default: the shipped spec)")
     p.add_argument("--start", type=_iso_date, help="first day to score, YYYY-MM-DD (default: first date in the data)")
     p.add_argument("--end", type=_iso_date, help="last day to score, YYYY-MM-DD (default: last date in the data)")
     p.add_argument("--every", type=_positive_int, default=1, help="score every N-th day, counted back from --end")
+    p.add_argument("--format", choices=("csv", "parquet"), default="csv",
+                   help="output format: OUT/scores.csv or OUT/scores.parquet")
+    p.add_argument("--engine", choices=("pandas", "dask"), default="pandas",
+                   help="pandas: this process, block by block; dask: a Dask cluster (same results)")
+    p.add_argument("--scheduler", metavar="ADDRESS",
+                   help="Dask scheduler address, e.g. tcp://host:8786 (default: a local cluster; --engine dask)")
+    p.add_argument("--workers", type=_positive_int,
+                   help="workers of the local Dask cluster (default: CPUs, at most 4; --engine dask)")
 
 
 def _add_claims(sub) -> None:
@@ -247,8 +256,12 @@ def _run(args) -> int:
                                seed=args.seed, n_resamples=args.resamples, progress=progress)
             path = Path(args.out) / "claims.csv"
         elif args.command == "score":
+            if args.engine != "dask" and (args.scheduler or args.workers):
+                raise UsageError("--scheduler and --workers need --engine dask.")
             path = jobs.score_to_dir(args.dataset, args.out, spec=args.spec, start=args.start,
-                                     end=args.end, every=args.every, progress=progress)
+                                     end=args.end, every=args.every, progress=progress,
+                                     fmt=args.format, engine=args.engine,
+                                     scheduler=args.scheduler, workers=args.workers)
         elif args.command == "import":
             summary = _import(args)
             print(summary.describe())

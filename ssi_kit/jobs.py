@@ -8,8 +8,11 @@ import json
 import logging
 from pathlib import Path
 
+from .exceptions import UsageError
 from .io import atomic_file, load_dataset, write_dataset, write_table
-from .scoring import load_spec, score_dataset, score_days
+from .io.stream import write_blocks
+from .scoring import load_spec, score_days
+from .scoring.engine import score_blocks
 
 __all__ = ["score_to_dir", "simulate_to_dir", "claims_to_dir"]
 
@@ -17,8 +20,9 @@ log = logging.getLogger("ssi_kit")
 
 
 def score_to_dir(dataset_dir, out, *, spec=None, start=None, end=None, every: int = 1,
-                 progress=None) -> Path:
-    """Score a dataset directory and write ``OUT/scores.csv``.
+                 progress=None, fmt: str = "csv", engine: str = "pandas", scheduler=None,
+                 workers: int | None = None) -> Path:
+    """Score a dataset directory and write ``OUT/scores.csv`` (or ``.parquet``).
 
     Parameters
     ----------
@@ -33,26 +37,56 @@ def score_to_dir(dataset_dir, out, *, spec=None, start=None, end=None, every: in
     every : int
         Score every N-th day counted back from ``end``.
     progress : callable, optional
-        Phase reporter (see :class:`ssi_kit.progress.Progress`).
+        Progress reporter (see :class:`ssi_kit.progress.Progress`).
+    fmt : {"csv", "parquet"}
+        Output format.
+    engine : {"pandas", "dask"}
+        ``pandas`` scores block by block in this process; ``dask`` runs the
+        blocks on a Dask cluster (same results, see docs/scaling.md).
+    scheduler : str, optional
+        Dask scheduler address; default a local cluster (``engine="dask"`` only).
+    workers : int, optional
+        Workers of the local cluster (``engine="dask"`` only).
 
     Returns
     -------
     pathlib.Path
-        The written ``scores.csv``.
+        The written score table.
     """
-    step = progress or (lambda _: None)
+    if fmt not in ("csv", "parquet") or engine not in ("pandas", "dask"):
+        raise UsageError(f"fmt must be csv or parquet and engine pandas or dask (got {fmt!r}, {engine!r}).")
+    step = progress or (lambda *_: None)
     scoring_spec = load_spec(spec)
+    needed = ("members", *sorted(scoring_spec.tables_used() | {"connections"}))  # + network ranks
+    path = Path(out) / f"scores.{fmt}"
     step("reading")
-    needed = scoring_spec.tables_used() | {"connections"}  # connections also give network ranks
-    dataset = load_dataset(dataset_dir, tables=("members", *sorted(needed)))
+    if engine == "dask":
+        from .scoring.dask_engine import dask_client, load_partitioned, score_blocks_dask
+
+        with dask_client(scheduler, workers=workers) as client:
+            dataset = load_partitioned(dataset_dir, tables=needed, client=client)
+            days = score_days(dataset, start=start, end=end, every=every)
+            scores = score_blocks_dask(dataset, client=client, spec=scoring_spec, days=days,
+                                       progress=step)
+            _write_scores(scores, path, step)
+        return path
+    dataset = load_dataset(dataset_dir, tables=needed)
     days = score_days(dataset, start=start, end=end, every=every)
-    scores = score_dataset(dataset, spec=scoring_spec, days=days, progress=step)
-    for note in scores.attrs.get("notes", ()):
-        log.warning("note: %s", note)
-    step("writing")
-    path = Path(out) / "scores.csv"
-    write_table(scores, path)
+    scores = score_blocks(dataset, spec=scoring_spec, days=days, progress=step)
+    _write_scores(scores, path, step)
     return path
+
+
+def _write_scores(scores, path: Path, step) -> None:
+    for note in scores.notes:
+        log.warning("note: %s", note)
+    total = len(scores.blocks)
+
+    def counted():
+        for k, frame in enumerate(scores.frames(), start=1):
+            yield frame
+            step("writing", k, total)
+    write_blocks(counted(), path)
 
 
 def simulate_to_dir(out, config, *, fmt="csv", force: bool = False) -> Path:

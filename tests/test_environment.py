@@ -7,12 +7,12 @@ import yaml
 
 ROOT = Path(__file__).resolve().parents[1]
 # conda-forge names that differ from PyPI names
-_CONDA_NAMES = {"pyyaml": "pyyaml"}
+_CONDA_NAMES = {"pyyaml": "pyyaml", "duckdb": "python-duckdb"}
 
 
 def _split(requirement: str) -> tuple[str, str]:
-    match = re.match(r"^\s*([A-Za-z0-9_.\-]+)\s*(.*)$", requirement)
-    return match.group(1).lower().replace("_", "-"), match.group(2).replace(" ", "")
+    match = re.match(r"^\s*([A-Za-z0-9_.\-]+)(\[[^\]]*\])?\s*(.*)$", requirement)  # extras dropped
+    return match.group(1).lower().replace("_", "-"), match.group(3).replace(" ", "")
 
 
 def _pyproject() -> dict[str, str]:

@@ -116,3 +116,18 @@ def test_group_top_pct_matches_definition(rows):
         members = values[groups == g]
         assert got[i] == pytest.approx(100 * (members >= x).sum() / len(members))
         assert mean[i] == pytest.approx(members.mean())
+
+
+def test_group_top_pct_fast_path_matches_the_two_key_sort():
+    """Scores with 6 decimals take the packed-integer sort; the result is the lexsort one."""
+    from ssi_kit.scoring.ranks import _order_by_group_then_value_desc
+
+    rng = np.random.default_rng(7)
+    v = np.round(rng.choice([0.0, 12.5, 99.999999, 100.0, 33.333333], 5000) + 0.0, 6)
+    v[::7] = np.round(rng.uniform(0, 100, len(v[::7])), 6)
+    g = rng.integers(0, 40, len(v))
+    assert np.array_equal(_order_by_group_then_value_desc(v, g), np.lexsort((-v, g)))
+    noisy = v + 1e-9  # not on the 6-decimal grid: the general path
+    assert np.array_equal(_order_by_group_then_value_desc(noisy, g), np.lexsort((-noisy, g)))
+    slow = 100.0 * np.array([np.mean(v[g == gi] >= vi) for vi, gi in zip(v, g)])
+    assert np.allclose(group_top_pct(v, g), slow)

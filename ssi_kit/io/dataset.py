@@ -6,17 +6,17 @@ A dataset is a directory of tables, each ``NAME.csv`` or ``NAME.parquet``.  Only
 """
 from __future__ import annotations
 
-import csv
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import pandas as pd
 
-from ..exceptions import DatasetError, InputError, MissingTableError, Problem
+from ..exceptions import DatasetError, InputError, MissingTableError, Problem, UsageError
 from .atomic import atomic_directory, atomic_file
-from .schemas import MODELS, TABLE_NAMES, table_key
-from .validate import check_member_ids, validate_table
+from .raw import RawTable, UnreadableTable, read_raw
+from .schemas import MODELS, TABLE_NAMES, frame_columns, table_key
+from .validate import check_member_ids, key_order, validate_raw
 
 __all__ = ["Dataset", "load_dataset", "validate_tables", "write_dataset", "write_table"]
 
@@ -71,31 +71,6 @@ def _find_files(path: Path, names) -> tuple[dict[str, Path], list[Problem]]:
     return found, problems
 
 
-def _read_raw(table: str, file: Path) -> tuple[pd.DataFrame | None, Problem | None]:
-    try:
-        if file.suffix == ".parquet":
-            return pd.read_parquet(file).reset_index(drop=True), None
-        raw = pd.read_csv(file, dtype=str, keep_default_na=False, skip_blank_lines=False,
-                          encoding="utf-8-sig")
-    except pd.errors.EmptyDataError:
-        return None, Problem(table, None, "a header row and data; the file is empty", file=str(file))
-    except (UnicodeDecodeError, pd.errors.ParserError, OSError, ValueError) as err:
-        reason = str(err).splitlines()[0][:200]
-        return None, Problem(table, None, f"a readable table ({reason})", file=str(file))
-    header = _csv_header(file)
-    repeated = sorted({c for c in header if header.count(c) > 1})
-    if repeated:
-        return None, Problem(table, ", ".join(repeated), "unique column names in the header "
-                             "(this name appears more than once)", file=str(file))
-    blank = (raw == "").all(axis=1)
-    return raw[~blank.to_numpy()], None
-
-
-def _csv_header(file: Path) -> list[str]:
-    with open(file, newline="", encoding="utf-8-sig") as handle:
-        return [c.strip() for c in next(csv.reader(handle), [])]
-
-
 def validate_tables(raw_tables: Mapping[str, pd.DataFrame], *, files=None,
                     csv: Mapping[str, bool] | None = None) -> dict[str, pd.DataFrame]:
     """Validate raw tables together; return them typed or raise one :class:`DatasetError`.
@@ -109,17 +84,23 @@ def validate_tables(raw_tables: Mapping[str, pd.DataFrame], *, files=None,
     csv : mapping of str to bool, optional
         Per table, whether row locations are CSV lines (default True).
     """
-    typed, problems = _check_all(raw_tables, files or {}, csv or {})
+    raw = {name: RawTable.from_frame(table) for name, table in raw_tables.items()}
+    typed, problems = _check_all(raw, files or {}, csv or {})
     if problems:
         raise DatasetError(problems)
     return typed
 
 
-def _check_all(raw_tables, files, csv) -> tuple[dict[str, pd.DataFrame], list[Problem]]:
-    typed, problems = {}, []
+def _check_all(raw_tables: Mapping[str, RawTable], files,
+               csv) -> tuple[dict[str, pd.DataFrame], list[Problem]]:
+    typed, problems, in_order = {}, [], {}
     for name, raw in raw_tables.items():
-        table, found = validate_table(name, raw, file=files.get(name), csv=csv.get(name, True))
-        typed[name] = table
+        try:
+            typed[name], found, in_order[name] = validate_raw(
+                name, raw, file=files.get(name), csv=csv.get(name, True))
+        except UnreadableTable as err:
+            problems.append(err.problem)
+            continue
         problems += found
     members_ok = "members" in typed and not any(p.table == "members" for p in problems)
     if members_ok:
@@ -130,15 +111,35 @@ def _check_all(raw_tables, files, csv) -> tuple[dict[str, pd.DataFrame], list[Pr
                                              csv=csv.get(name, True))
     if problems:
         return typed, problems
-    return {name: _sorted(name, t) for name, t in typed.items()}, []
+    return {name: _sorted(name, typed.pop(name), in_order[name]) for name in list(typed)}, []
 
 
-def _sorted(name: str, table: pd.DataFrame) -> pd.DataFrame:
-    return table.sort_values(list(table_key(name)), kind="mergesort").reset_index(drop=True)
+def _sorted(name: str, table: pd.DataFrame, in_order: bool | None = None) -> pd.DataFrame:
+    """``table`` stably sorted by its key, on a fresh RangeIndex.
+
+    Nothing is copied when the rows are already in order (the usual case for
+    files written by the kit); otherwise columns are reordered one at a time.
+    ``in_order`` says whether they are, when known.
+    """
+    key = list(table_key(name))
+    if in_order is None:
+        in_order, _ = key_order({c: table[c] for c in key}, key)
+    if in_order:
+        return table.reset_index(drop=True)
+    order = table[key].reset_index(drop=True).sort_values(key, kind="mergesort").index.to_numpy()
+    columns = {c: table[c].array for c in table.columns}
+    del table
+    for c in columns:
+        columns[c] = columns[c].take(order)
+    return pd.DataFrame(columns, copy=False)
 
 
-def load_dataset(path, tables: Iterable[str] | None = None) -> Dataset:
+def load_dataset(path, tables: Iterable[str] | None = None,
+                 columns: Mapping[str, Iterable[str]] | None = None) -> Dataset:
     """Read and validate a dataset directory.
+
+    Tables are read, parsed and checked column by column, so memory stays near
+    the size of the typed result; rows already in key order are not re-sorted.
 
     Parameters
     ----------
@@ -146,6 +147,16 @@ def load_dataset(path, tables: Iterable[str] | None = None) -> Dataset:
         The dataset directory.
     tables : iterable of str, optional
         Tables to read (``members`` is always read); default all present.
+    columns : mapping of str to iterable of str, optional
+        Per table, the columns to read, e.g. ``{"activity": ["posts", "searches"]}``
+        (a single name may be given as a str).  A table's required columns
+        (its key and the columns of its whole-row checks, see
+        :func:`~ssi_kit.io.schemas.frame_columns`) are always read too; the
+        other columns of the file are neither read, validated nor returned.
+        A requested column the file lacks is ignored, as an absent optional
+        column is (:meth:`Dataset.require` names it if a computation needs
+        it).  Tables not named here are read whole; naming a table does not
+        add it to ``tables``.
 
     Returns
     -------
@@ -156,22 +167,22 @@ def load_dataset(path, tables: Iterable[str] | None = None) -> Dataset:
     DatasetError
         With every problem found, when any table breaks the contract.
     InputError
-        When ``path`` is not a directory.
+        When ``path`` is not a directory, or ``tables`` or ``columns`` names an
+        unknown table.
     """
     path = Path(path)
     if not path.is_dir():
         raise InputError(f"{path} is not a dataset directory (expected a folder of NAME.csv or NAME.parquet tables).")
     wanted = ["members"] + [t for t in (tables or TABLE_NAMES) if t != "members"]
-    unknown = [t for t in wanted if t not in MODELS]
-    if unknown:
-        raise InputError(f"Unknown table(s) {', '.join(unknown)}; the tables are {', '.join(TABLE_NAMES)}.")
+    _refuse_unknown_tables(wanted)
+    keep = _columns_to_read(columns)
     files, problems = _find_files(path, wanted)
     if "members" not in files and not any(p.table == "members" for p in problems):
         problems.append(Problem("members", None, "the table members.csv or members.parquet in "
                                 f"{path} (it is always required)"))
     raw = {}
     for name, file in files.items():
-        table, problem = _read_raw(name, file)
+        table, problem = read_raw(name, file, keep.get(name))
         if problem:
             problems.append(problem)
         else:
@@ -181,6 +192,28 @@ def load_dataset(path, tables: Iterable[str] | None = None) -> Dataset:
     if problems or found:
         raise DatasetError(problems + found)
     return Dataset(tables=typed, path=path, files=files)
+
+
+def _refuse_unknown_tables(names: Iterable[str], where: str = "") -> None:
+    unknown = [t for t in names if t not in MODELS]
+    if unknown:
+        raise InputError(f"Unknown table(s) {', '.join(unknown)}{where}; "
+                         f"the tables are {', '.join(TABLE_NAMES)}.")
+
+
+def _columns_to_read(columns: Mapping[str, Iterable[str]] | None) -> dict[str, frozenset[str]]:
+    """Per table named in ``columns``, the columns to read (with its required ones)."""
+    if columns is None:
+        return {}
+    if not isinstance(columns, Mapping):
+        raise UsageError("columns must map table names to column names, "
+                         "e.g. {'activity': ['posts']}.")
+    _refuse_unknown_tables(columns, " in columns")
+    out = {}
+    for table, names in columns.items():
+        names = (names,) if isinstance(names, str) else tuple(names)
+        out[table] = frozenset(names) | frozenset(frame_columns(table))
+    return out
 
 
 def write_table(table: pd.DataFrame, path) -> None:

@@ -36,9 +36,11 @@ def column_kind(dtype) -> str:
     return {"Int64": "count", "boolean": "bool", "Float64": "number"}.get(name, "text")
 
 
-def _blank(raw: pd.Series) -> np.ndarray:
+def _blank(raw: pd.Series, text: pd.Series | None = None) -> np.ndarray:
+    """Missing or (for text) whitespace-only cells; ``text`` is ``_as_text(raw)`` if known."""
     if raw.dtype == object or pd.api.types.is_string_dtype(raw.dtype):
-        return (raw.isna() | (raw.astype("string").str.strip() == "")).to_numpy(dtype=bool)
+        text = _as_text(raw) if text is None else text
+        return text.eq("").fillna(True).to_numpy(dtype=bool)
     return raw.isna().to_numpy(dtype=bool)
 
 
@@ -47,9 +49,12 @@ def _as_text(raw: pd.Series) -> pd.Series:
 
 
 def _parse_text(raw: pd.Series) -> tuple[pd.Series, np.ndarray]:
-    out = _as_text(raw).astype("str")
-    blank = _blank(raw)
-    out[blank] = None
+    text = _as_text(raw)
+    blank = _blank(raw, text)
+    out = text.astype("str")
+    del text
+    if blank.any():
+        out[blank] = None
     return out, np.zeros(len(raw), dtype=bool)
 
 
@@ -62,15 +67,24 @@ def _parse_count(raw: pd.Series) -> tuple[pd.Series, np.ndarray]:
         return clean.astype("Float64").round().astype("Int64"), bad
     text = _as_text(raw)
     ok = text.str.fullmatch(_INT_RE).fillna(False).to_numpy(dtype=bool)
-    bad = ~ok & ~_blank(raw)
-    values = pd.to_numeric(text.where(ok), errors="coerce").astype("Int64")
-    return values, bad
+    bad = ~ok & ~_blank(raw, text)
+    return _whole_numbers(text.where(ok)), bad
+
+
+def _whole_numbers(text: pd.Series) -> pd.Series:
+    """``Int64`` of text cells that are whole numbers (``[+-]digits``) or missing."""
+    try:  # Arrow's cast is fast but refuses a leading "+" and values beyond int64
+        return text.str.removeprefix("+").astype("Int64")
+    except (ValueError, TypeError, OverflowError):
+        return pd.to_numeric(text, errors="coerce").astype("Int64")
 
 
 def _parse_bool(raw: pd.Series) -> tuple[pd.Series, np.ndarray]:
     if pd.api.types.is_bool_dtype(raw.dtype):
         return raw.astype("boolean"), np.zeros(len(raw), dtype=bool)
-    text = _as_text(raw).str.lower()
+    text = _as_text(raw)
+    blank = _blank(raw, text)
+    text = text.str.lower()
     is_true = text.isin(_TRUE).fillna(False).to_numpy(dtype=bool)
     is_false = text.isin(_FALSE).fillna(False).to_numpy(dtype=bool)
     if pd.api.types.is_numeric_dtype(raw.dtype):
@@ -78,7 +92,7 @@ def _parse_bool(raw: pd.Series) -> tuple[pd.Series, np.ndarray]:
         is_true, is_false = num == 1, num == 0
     values = pd.array(np.where(is_true, True, False), dtype="boolean")
     values[~(is_true | is_false)] = pd.NA
-    bad = ~(is_true | is_false) & ~_blank(raw)
+    bad = ~(is_true | is_false) & ~blank
     return pd.Series(values, index=raw.index), bad
 
 
@@ -90,17 +104,18 @@ def _parse_date(raw: pd.Series) -> tuple[pd.Series, np.ndarray]:
     text = _as_text(raw)
     shaped = text.str.fullmatch(_DATE_RE).fillna(False).to_numpy(dtype=bool)
     values = pd.to_datetime(text.where(shaped), format="%Y-%m-%d", errors="coerce")
-    bad = values.isna().to_numpy() & ~_blank(raw)
+    bad = values.isna().to_numpy() & ~_blank(raw, text)
     return values.astype("datetime64[ns]"), bad
 
 
 def _parse_number(raw: pd.Series) -> tuple[pd.Series, np.ndarray]:
     if pd.api.types.is_numeric_dtype(raw.dtype) and not pd.api.types.is_bool_dtype(raw.dtype):
-        values = raw.astype("Float64")
+        values, text = raw.astype("Float64"), None
     else:
-        values = pd.to_numeric(_as_text(raw), errors="coerce").astype("Float64")
+        text = _as_text(raw)
+        values = pd.to_numeric(text, errors="coerce").astype("Float64")
     finite = np.isfinite(values.to_numpy(dtype=float, na_value=np.nan))
-    bad = ~finite & ~_blank(raw)
+    bad = ~finite & ~_blank(raw, text)
     return values.where(finite), bad
 
 

@@ -4,6 +4,10 @@ The models describe the *typed* tables.  Raw text is first turned into these
 types by :mod:`ssi_kit.io.parse` (which derives what to parse from the models'
 dtypes), then the models check ranges, keys and cross-column rules lazily, so
 one pass reports every problem.
+
+Whole-row checks (``@pa.dataframe_check``) and the ``unique`` key may only use
+a model's *required* columns: validation checks those columns together and
+every optional column on its own (see :func:`frame_columns`).
 """
 from __future__ import annotations
 
@@ -16,6 +20,7 @@ from pandera.typing import Series
 __all__ = [
     "Members", "Activity", "Profiles", "Ssi", "Outcomes", "Connections", "Events",
     "MODELS", "TABLE_NAMES", "ACTIVITY_COUNTS", "PILLARS", "FRAME_CHECK_COLUMNS", "table_key",
+    "frame_columns",
 ]
 
 PILLARS = ("brand", "people", "insights", "relationships")
@@ -188,3 +193,13 @@ def table_key(table: str) -> tuple[str, ...]:
         return tuple(unique)
     return {"members": ("member_id",), "connections": ("member_id", "connection_id"),
             "events": ("member_id", "date", "event")}[table]
+
+
+def frame_columns(table: str) -> tuple[str, ...]:
+    """Required columns of ``table`` in schema order: its key and whole-row checks' columns.
+
+    These are always read and are checked together; every other column is
+    checked on its own.
+    """
+    columns, key = MODELS[table].to_schema().columns, table_key(table)
+    return tuple(name for name, col in columns.items() if col.required or name in key)

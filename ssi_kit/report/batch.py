@@ -120,14 +120,16 @@ def run_batch(path, *, progress=None, today: dt.date | None = None) -> pd.DataFr
     batch = load_batch(path, today=today)
     if batch.parallel < 1 or batch.timeout <= 0 or batch.retries < 0:
         raise UsageError("parallel must be >= 1, timeout > 0 and retries >= 0.")
-    step = progress or (lambda _: None)
+    step = progress or (lambda *_: None)
     rows = []
+    step("report runs", 0, len(batch.runs))
     with tempfile.TemporaryDirectory(prefix="ssi-kit-batch-") as tmp, \
             cf.ThreadPoolExecutor(max_workers=batch.parallel) as pool:
         futures = {pool.submit(_execute, run, batch, Path(tmp)): run for run in batch.runs}
         for done, future in enumerate(cf.as_completed(futures), start=1):
             row = future.result()
             rows.append(row)
-            step(f"{done}/{len(futures)} runs done ({row['name']}: {row['status']})")
+            log.info("batch: %s %s (%s s)", row["name"], row["status"], row["seconds"])
+            step("report runs", done, len(futures))
     order = {r.name: i for i, r in enumerate(batch.runs)}
     return pd.DataFrame(sorted(rows, key=lambda r: order[r["name"]]))

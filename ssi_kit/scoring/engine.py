@@ -1,7 +1,8 @@
 """Score every seller on every chosen day: pillars, SSI, tiers, ranks, contributions."""
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
@@ -9,33 +10,24 @@ import pandas as pd
 from ..exceptions import MissingTableError, UsageError
 from ..io.dataset import Dataset
 from ..io.schemas import PILLARS
-from .features import Grid, compute_inputs, day_numbers
+from .chunks import (BLOCK_CELLS, DECIMALS, ScoringPlan, apply_transform, block_rows, from_micro, plan_scoring,
+                     score_block, seller_blocks)
+from .features import day_numbers
 from .ranks import group_mean, group_top_pct, network_mean, network_top_pct, undirected_edges
-from .spec import InputSpec, ScoringSpec, load_spec
+from .spec import ScoringSpec, load_spec
 
-__all__ = ["score_dataset", "score_days", "apply_transform", "tier_of", "band_of", "SCORE_COLUMNS"]
+__all__ = ["score_dataset", "score_blocks", "ScoredBlocks", "score_days", "apply_transform",
+           "tier_of", "band_of", "SCORE_COLUMNS"]
 
 SCORE_COLUMNS = (
     "member_id", "date", "industry", "team", *PILLARS, "ssi", "tier", "band",
     "industry_top_pct", "network_top_pct", "team_top_pct",
     "industry_avg_ssi", "network_avg_ssi", "team_avg_ssi", "ssi_change_7d",
 )
-_DECIMALS = 6
-_LN_005 = np.log(0.05)
-
-
-def apply_transform(x: np.ndarray, transform: str, target: float) -> np.ndarray:
-    """Saturating transform of raw input values to a credit in [0, 1].
-
-    ``linear``: min(x/target, 1); ``log``: min(log1p(x)/log1p(target), 1);
-    ``exp``: 1 - 0.05**(x/target) (95% at the target).
-    """
-    x = np.maximum(np.asarray(x, dtype=float), 0.0)
-    if transform == "linear":
-        return np.minimum(x / target, 1.0)
-    if transform == "log":
-        return np.minimum(np.log1p(x) / np.log1p(target), 1.0)
-    return -np.expm1(_LN_005 * x / target)
+_DECIMALS = DECIMALS
+#: Bytes of score columns held in memory before contributions are recomputed instead.
+HOLD_BYTES = 1 << 30
+_HELD = (*PILLARS, "ssi", "ssi_change_7d")
 
 
 def tier_of(ssi) -> np.ndarray:
@@ -60,9 +52,9 @@ def score_days(dataset: Dataset, *, start=None, end=None, every: int = 1, warmup
     seen = [dataset[t]["date"] for t in ("activity", "profiles") if t in dataset]
     if (start is None or end is None) and not seen:
         raise MissingTableError("activity", "Scoring (to choose the days to score; or give start and end)")
-    hi = pd.Timestamp(end) if end is not None else max(s.max() for s in seen)
+    hi = pd.Timestamp(end) if end is not None else max(_value(s.max()) for s in seen)
     lo = pd.Timestamp(start) if start is not None else min(
-        min(s.min() for s in seen) + pd.Timedelta(days=warmup_days), hi)
+        min(_value(s.min()) for s in seen) + pd.Timedelta(days=warmup_days), hi)
     if every < 1 or hi < lo:
         raise UsageError(f"No days to score: start {lo.date()}, end {hi.date()}, every {every}.")
     first, last = day_numbers([lo])[0], day_numbers([hi])[0]
@@ -70,8 +62,13 @@ def score_days(dataset: Dataset, *, start=None, end=None, every: int = 1, warmup
     return days.astype("datetime64[D]")
 
 
+def _value(x):
+    """A scalar, computed first when it is a lazy (Dask) one."""
+    return x.compute() if hasattr(x, "compute") else x
+
+
 def score_dataset(dataset: Dataset, *, spec: ScoringSpec | None = None, days=None,
-                  progress: Callable[[str], None] | None = None) -> pd.DataFrame:
+                  progress: Callable | None = None) -> pd.DataFrame:
     """Score each seller on each day.
 
     Parameters
@@ -84,7 +81,8 @@ def score_dataset(dataset: Dataset, *, spec: ScoringSpec | None = None, days=Non
     days : array-like of dates, optional
         Days to score; default :func:`score_days` of the dataset.
     progress : callable, optional
-        Called with a short phase name as work proceeds.
+        Called as ``progress(phase)`` and ``progress(phase, done, total)`` as work
+        proceeds (see :class:`ssi_kit.progress.Progress`).
 
     Returns
     -------
@@ -92,88 +90,206 @@ def score_dataset(dataset: Dataset, *, spec: ScoringSpec | None = None, days=Non
         One row per seller and day, sorted by ``member_id`` and ``date``, with
         :data:`SCORE_COLUMNS` followed by one ``pillar__input`` contribution column
         per spec input (points the input adds to its pillar).
+
+    See Also
+    --------
+    score_blocks : the same scores block by block, for data too large to hold as one table.
     """
-    step = progress or (lambda _: None)
+    return score_blocks(dataset, spec=spec, days=days, progress=progress).to_frame()
+
+
+@dataclass
+class ScoredBlocks:
+    """Scores of every seller, held compactly block by block, with the global ranks.
+
+    Iterate :meth:`frames` to stream the score table block by block (each block
+    is a slice of the rows of :func:`score_dataset`, in order), or call
+    :meth:`to_frame` for the whole table.  When ``rescore`` is set, ``arrays``
+    hold only the pillars, SSI and change, and each block's contributions are
+    computed again while it is streamed (the same numbers: scoring is
+    deterministic), trading time for memory on large data.
+    """
+
+    plan: ScoringPlan
+    members: pd.DataFrame
+    blocks: list
+    arrays: list
+    ranks: dict
+    notes: list
+    rescore: Callable | None = None
+
+    @property
+    def n_rows(self) -> int:
+        """Rows of the score table: sellers x scored days."""
+        return len(self.plan.ids) * len(self.plan.scored)
+
+    def frames(self) -> Iterator[pd.DataFrame]:
+        """The score table, one block of sellers at a time."""
+        labels = _labels_of(self.members)
+        for k, (block, arrays) in enumerate(zip(self.blocks, self.arrays)):
+            arrays = arrays if self.rescore is None else self.rescore(k)[0]
+            values = {name: from_micro(a) for name, a in arrays.items()}
+            ranks = {name: r[block.start:block.stop] for name, r in self.ranks.items()}
+            yield _assemble(self.plan, labels, block, values, ranks)
+
+    def to_frame(self) -> pd.DataFrame:
+        """The whole score table (see :func:`score_dataset`)."""
+        parts = list(self.frames())
+        out = parts[0] if len(parts) == 1 else pd.concat(parts, ignore_index=True)
+        out.attrs["notes"] = list(self.notes)
+        return out
+
+
+def score_blocks(dataset: Dataset, *, spec: ScoringSpec | None = None, days=None,
+                 progress: Callable | None = None, block_cells: int = BLOCK_CELLS,
+                 hold_bytes: int = HOLD_BYTES) -> ScoredBlocks:
+    """Score every seller block by block, then rank them all: the memory-lean engine.
+
+    Parameters are those of :func:`score_dataset`, ``block_cells``, the
+    seller-days scored at a time, and ``hold_bytes``: when holding every score
+    column would take more, only the pillars, SSI and change are held and the
+    contributions are computed again block by block as the table is streamed.  When the dataset's ``activity`` or
+    ``profiles`` is a Dask DataFrame (see :func:`ssi_kit.io.partitioned.load_partitioned`),
+    the blocks run on the current Dask client.  Memory holds the input tables, 4 bytes per
+    seller-day per score column and the rank columns, never a seller x day x
+    input cube of floats.
+
+    Returns
+    -------
+    ScoredBlocks
+    """
+    if _is_lazy(dataset):
+        from .dask_engine import current_client, score_blocks_dask
+
+        return score_blocks_dask(dataset, client=current_client(), spec=spec, days=days,
+                                 progress=progress, block_cells=block_cells)
+    step = progress or (lambda *_: None)
     spec = spec or load_spec()
     members = dataset.require("members", "Scoring")
     ids = pd.Index(members["member_id"])
-    scored = np.unique(day_numbers(score_days(dataset) if days is None else days))
-    grid = Grid(len(ids), np.union1d(scored, scored - 7))
-    step("inputs")
-    raw, notes = compute_inputs(dataset.tables, ids, grid, spec)
-    step("pillars")
-    contrib, pillars = _pillars(raw, spec)
-    now = np.searchsorted(grid.days, scored)
-    before = np.searchsorted(grid.days, scored - 7)
-    cube = {k: v.reshape(grid.n, len(grid.days)) for k, v in {**contrib, **pillars}.items()}
-    frame = {k: v[:, now] for k, v in cube.items()}  # seller x scored day
-    frame["ssi_change_7d"] = np.round(frame["ssi"] - cube["ssi"][:, before], _DECIMALS)
+    scored = day_numbers(score_days(dataset) if days is None else days)
+    plan = plan_scoring(ids, scored, spec, dataset.tables,
+                        dataset["connections"] if "connections" in dataset else None)
+    tables = {t: _by_seller(dataset[t], ids) for t in ("activity", "profiles") if t in dataset}
+    blocks = seller_blocks(len(ids), len(plan.grid_days), block_cells)
+    lean = len(ids) * len(plan.scored) * len(plan.columns) * 4 > hold_bytes
+
+    def rescore(k: int) -> tuple[dict, list]:
+        block = blocks[k]
+        rows = {t: block_rows(codes, block) for t, (_, codes) in tables.items()}
+        part = {t: table.iloc[rows[t]] for t, (table, _) in tables.items()}
+        local = {t: codes[rows[t]] - block.start for t, (_, codes) in tables.items()}
+        return score_block(part, ids[block.start:block.stop], plan, block, local)
+
+    arrays, notes = [], []
+    for k, block in enumerate(blocks):
+        step("scoring sellers", k, len(blocks))
+        result, notes = rescore(k)
+        arrays.append({c: result[c] for c in _HELD} if lean else result)
+    step("scoring sellers", len(blocks), len(blocks))
     step("ranks")
-    ranks = _ranks(dataset, members, ids, frame["ssi"].T)
-    out = _assemble(members, scored, frame, ranks, spec)
-    out.attrs["notes"] = notes
+    ssi = np.concatenate([from_micro(a["ssi"]) for a in arrays]) if arrays else np.empty((0, len(scored)))
+    ranks = rank_scores(members, ssi.T, dataset["connections"] if "connections" in dataset else None)
+    return ScoredBlocks(plan=plan, members=members, blocks=blocks, arrays=arrays, ranks=ranks,
+                        notes=notes, rescore=rescore if lean else None)
+
+
+def _is_lazy(dataset: Dataset) -> bool:
+    """Whether any table of the dataset is a Dask DataFrame."""
+    return any(type(t).__module__.startswith("dask") for t in dataset.tables.values())
+
+
+def _by_seller(table: pd.DataFrame, ids: pd.Index) -> tuple[pd.DataFrame, np.ndarray]:
+    """The table in seller-code order (stable) and its rows' seller codes."""
+    codes = ids.get_indexer(table["member_id"])
+    if len(codes) and not np.all(codes[1:] >= codes[:-1]):
+        order = np.argsort(codes, kind="stable")
+        table, codes = table.iloc[order], codes[order]
+    return table, codes
+
+
+#: Seller-days ranked at a time (bounds the temporaries of the group sorts).
+_RANK_CELLS = 2_000_000
+_RANK_NAMES = ("industry_top_pct", "industry_avg_ssi", "team_top_pct", "team_avg_ssi",
+               "network_top_pct", "network_avg_ssi")
+
+
+def rank_scores(members: pd.DataFrame, ssi: np.ndarray, connections: pd.DataFrame | None) -> dict:
+    """Industry, team and network top percentages and averages, seller x day.
+
+    Parameters
+    ----------
+    members : pandas.DataFrame
+        The ``members`` table (seller order).
+    ssi : numpy.ndarray, shape (days, sellers)
+    connections : pandas.DataFrame or None
+
+    Returns
+    -------
+    dict of str to numpy.ndarray
+        ``{industry,team,network}_{top_pct,avg_ssi}``, each of shape (sellers, days),
+        rounded to 6 decimals; NaN where a seller has no industry or team, or
+        without a ``connections`` table.
+    """
+    d, n = ssi.shape
+    out = {name: np.full((n, d), np.nan) for name in _RANK_NAMES}
+    codes = {name: pd.factorize(members[name].astype(object).to_numpy())[0]
+             for name in ("industry", "team") if name in members.columns}
+    edges = None
+    if connections is not None:
+        ids = pd.Index(members["member_id"])
+        edges = undirected_edges(ids.get_indexer(connections["member_id"]),
+                                 ids.get_indexer(connections["connection_id"]), n)
+    step = max(1, _RANK_CELLS // max(n, 1))
+    for start in range(0, d, step):  # days are ranked independently: a few at a time
+        days = slice(start, min(start + step, d))
+        for name, value in _rank_days(ssi[days], codes, edges).items():
+            out[name][:, days] = np.round(value, _DECIMALS).T
     return out
 
 
-def _pillars(raw: dict, spec: ScoringSpec) -> tuple[dict, dict]:
-    contrib, pillars = {}, {}
-    for pillar in PILLARS:
-        total = 0.0
-        for item in spec.pillar_inputs(pillar):
-            points = item.weight * apply_transform(raw[item.column_name], item.transform, item.target)
-            total = total + points
-            contrib[item.column_name] = np.round(points, _DECIMALS)
-        pillars[pillar] = np.round(np.clip(total, 0.0, 25.0), _DECIMALS)
-    pillars["ssi"] = np.round(sum(pillars[p] for p in PILLARS), _DECIMALS)
-    return contrib, pillars
-
-
-def _ranks(dataset, members, ids, ssi: np.ndarray) -> dict[str, np.ndarray]:
+def _rank_days(ssi: np.ndarray, codes: dict, edges) -> dict:
+    """The rank columns of a few days (days x sellers arrays)."""
     d, n = ssi.shape
-    day_code = np.repeat(np.arange(d), n)
-    flat = ssi.ravel()
-    out = {}
-    for name in ("industry", "team"):
-        if name not in members.columns:
-            out[f"{name}_top_pct"] = out[f"{name}_avg_ssi"] = np.full(flat.shape, np.nan)
-            continue
-        labels = members[name].astype(object).to_numpy()
-        codes, _ = pd.factorize(labels)
-        group = day_code * (codes.max() + 2) + np.tile(codes + 1, d)
-        pct, avg = group_top_pct(flat, group), group_mean(flat, group)
-        missing = np.tile(codes < 0, d)
-        out[f"{name}_top_pct"] = np.where(missing, np.nan, pct)
-        out[f"{name}_avg_ssi"] = np.where(missing, np.nan, avg)
-    if "connections" in dataset:
-        con = dataset["connections"]
-        u, v = undirected_edges(ids.get_indexer(con["member_id"]), ids.get_indexer(con["connection_id"]), n)
-        out["network_top_pct"] = network_top_pct(ssi, u, v).ravel()
-        out["network_avg_ssi"] = network_mean(ssi, u, v).ravel()
-    else:
-        out["network_top_pct"] = out["network_avg_ssi"] = np.full(flat.shape, np.nan)
-    return {k: np.round(v, _DECIMALS).reshape(d, n).T for k, v in out.items()}  # seller x day
+    flat, out = ssi.ravel(), {}
+    for name, code in codes.items():
+        group = np.repeat(np.arange(d), n) * (code.max() + 2) + np.tile(code + 1, d)
+        missing = np.tile(code < 0, d)
+        out[f"{name}_top_pct"] = np.where(missing, np.nan, group_top_pct(flat, group)).reshape(d, n)
+        out[f"{name}_avg_ssi"] = np.where(missing, np.nan, group_mean(flat, group)).reshape(d, n)
+    if edges is not None:
+        out["network_top_pct"] = network_top_pct(ssi, *edges)
+        out["network_avg_ssi"] = network_mean(ssi, *edges)
+    return out
 
 
-def _assemble(members, scored, frame, ranks, spec) -> pd.DataFrame:
-    n, d = frame["ssi"].shape
-    by_seller = np.ravel  # seller x day arrays -> rows sorted by seller, then day
-    seller = np.repeat(np.arange(n), d)
-    cols = {
-        "member_id": pd.Categorical.from_codes(seller, categories=pd.Index(members["member_id"].astype(str))),
-        "date": np.tile(scored.astype("datetime64[D]").astype("datetime64[ns]"), n),
-    }
+def _labels_of(members: pd.DataFrame) -> dict:
+    """Category codes and categories of member_id, industry and team, for every seller."""
+    n = len(members)
+    out = {"member_id": (np.arange(n), pd.Index(members["member_id"].astype(str)))}
     for name in ("industry", "team"):
         labels = members[name] if name in members else pd.Series([None] * n)
         codes, uniques = pd.factorize(labels.astype(object), sort=True)
-        cols[name] = pd.Categorical.from_codes(codes[seller], categories=pd.Index(uniques.astype(str)))
-    cols.update({p: by_seller(frame[p]) for p in (*PILLARS, "ssi")})
-    cols["tier"] = _labels(cols["ssi"], tier_of, ("laggard", "middle", "leader"))
-    cols["band"] = _labels(cols["ssi"], band_of, ("poor", "average", "good"))
+        out[name] = (codes, pd.Index(uniques.astype(str)))
+    return out
+
+
+def _assemble(plan: ScoringPlan, labels: dict, block: range, values: dict, ranks: dict) -> pd.DataFrame:
+    n, d = len(block), len(plan.scored)
+    seller = np.repeat(np.arange(block.start, block.stop), d)
+    by_seller = np.ravel  # seller x day arrays -> rows sorted by seller, then day
+    cols = {"member_id": None,
+            "date": np.tile(plan.scored.astype("datetime64[D]").astype("datetime64[ns]"), n)}
+    for name in ("member_id", "industry", "team"):
+        codes, categories = labels[name]
+        cols[name] = pd.Categorical.from_codes(codes[seller], categories=categories)
+    cols.update({p: by_seller(values[p]) for p in (*PILLARS, "ssi")})
+    ssi = cols["ssi"]
+    cols["tier"] = pd.Categorical.from_codes(  # same cut points as tier_of and band_of
+        np.where(ssi > 70, 2, np.where(ssi < 30, 0, 1)).astype(np.int8), ["laggard", "middle", "leader"])
+    cols["band"] = pd.Categorical.from_codes(
+        np.where(ssi >= 70, 2, np.where(ssi < 40, 0, 1)).astype(np.int8), ["poor", "average", "good"])
     for name in SCORE_COLUMNS[SCORE_COLUMNS.index("band") + 1:]:  # ranks, averages, 7-day change
-        cols[name] = by_seller(ranks[name] if name in ranks else frame[name])
-    cols.update({i.column_name: by_seller(frame[i.column_name]) for i in spec.inputs})
+        cols[name] = by_seller(ranks[name] if name in ranks else values[name])
+    cols.update({i.column_name: by_seller(values[i.column_name]) for i in plan.spec.inputs})
     return pd.DataFrame(cols, copy=False)
-
-
-def _labels(ssi, classify, order) -> pd.Categorical:
-    return pd.Categorical(classify(ssi), categories=list(order))

@@ -50,8 +50,9 @@ def _row_keys(codes: np.ndarray, dates) -> np.ndarray:
     return codes.astype(np.int64) * _SHIFT + (day_numbers(dates) + _EPOCH_PAD)
 
 
-def _sorted_rows(table: pd.DataFrame, ids: pd.Index) -> tuple[pd.DataFrame, np.ndarray]:
-    codes = ids.get_indexer(table["member_id"])
+def _sorted_rows(table: pd.DataFrame, ids: pd.Index, codes=None) -> tuple[pd.DataFrame, np.ndarray]:
+    """The rows sorted by (seller code, day) and their sort keys."""
+    codes = ids.get_indexer(table["member_id"]) if codes is None else codes
     keys = _row_keys(codes, table["date"])
     if np.all(keys[1:] >= keys[:-1]):  # validated tables arrive sorted
         return table, keys
@@ -69,8 +70,8 @@ def _counts(table: pd.DataFrame, columns, cache: dict) -> np.ndarray:
     return total
 
 
-def _activity_inputs(activity, ids, grid, inputs) -> dict[str, np.ndarray]:
-    rows, keys = _sorted_rows(activity, ids)
+def _activity_inputs(activity, ids, grid, inputs, codes=None) -> dict[str, np.ndarray]:
+    rows, keys = _sorted_rows(activity, ids, codes)
     hi = np.searchsorted(keys, grid.keys(), side="right")
     lows: dict = {}
     sums: dict = {}
@@ -99,10 +100,10 @@ def _seller_starts(keys: np.ndarray, grid: Grid) -> np.ndarray:
     return starts[grid.seller]
 
 
-def _profile_inputs(profiles, ids, grid, inputs) -> dict[str, np.ndarray]:
-    rows, keys = _sorted_rows(profiles, ids)
+def _profile_inputs(profiles, ids, grid, inputs, codes=None) -> dict[str, np.ndarray]:
+    rows, keys = _sorted_rows(profiles, ids, codes)
     pos = np.searchsorted(keys, grid.keys(), side="right") - 1
-    owner = ids.get_indexer(rows["member_id"])
+    owner = keys // _SHIFT  # the row's seller code
     valid = pos >= 0
     valid[valid] = owner[pos[valid]] == grid.seller[valid]
     safe = np.where(valid, pos, 0)
@@ -116,10 +117,11 @@ def _profile_inputs(profiles, ids, grid, inputs) -> dict[str, np.ndarray]:
     return out
 
 
-def _peer_inputs(connections, ids, grid, inputs) -> dict[str, np.ndarray]:
-    u, _ = undirected_edges(ids.get_indexer(connections["member_id"]),
-                            ids.get_indexer(connections["connection_id"]), len(ids))
-    degree = np.bincount(u, minlength=len(ids)).astype(float)
+def _peer_inputs(connections, ids, grid, inputs, degree=None) -> dict[str, np.ndarray]:
+    if degree is None:
+        u, _ = undirected_edges(ids.get_indexer(connections["member_id"]),
+                                ids.get_indexer(connections["connection_id"]), len(ids))
+        degree = np.bincount(u, minlength=len(ids)).astype(float)
     return {spec.column_name: degree[grid.seller] for spec in inputs}
 
 
@@ -127,17 +129,26 @@ _READERS = {"activity": ("activity", _activity_inputs), "active_days": ("activit
             "profile": ("profiles", _profile_inputs), "peers": ("connections", _peer_inputs)}
 
 
-def compute_inputs(tables, ids: pd.Index, grid: Grid, spec: ScoringSpec) -> tuple[dict, list[str]]:
+def compute_inputs(tables, ids: pd.Index, grid: Grid, spec: ScoringSpec, *,
+                   peer_degree: np.ndarray | None = None, row_codes=None) -> tuple[dict, list[str]]:
     """Raw value of every spec input on every grid cell.
 
     Parameters
     ----------
     tables : mapping of str to pandas.DataFrame
-        Validated tables (``activity``, ``profiles``, ``connections`` as present).
+        Validated tables (``activity``, ``profiles``, ``connections`` as present),
+        holding the rows of the sellers in ``ids`` (other sellers' rows are ignored).
     ids : pandas.Index
         Seller ids in code order.
     grid : Grid
     spec : ScoringSpec
+    peer_degree : numpy.ndarray, optional
+        Each seller's number of distinct connections, aligned with ``ids``; used
+        instead of ``tables["connections"]`` (which may then be None), so that a
+        block of sellers can be scored without the whole graph.
+    row_codes : mapping of str to numpy.ndarray, optional
+        Per table, each row's position of its ``member_id`` in ``ids`` (saves
+        looking the ids up again when the caller has them).
 
     Returns
     -------
@@ -155,7 +166,11 @@ def compute_inputs(tables, ids: pd.Index, grid: Grid, spec: ScoringSpec) -> tupl
             notes.append(f"no {table} table: {', '.join(i.column_name for i in wanted)} score 0")
             values.update({i.column_name: np.zeros(len(grid.seller)) for i in wanted})
             continue
-        values.update(_READERS[wanted[0].source][1](tables[table], ids, grid, wanted))
+        if table == "connections":
+            values.update(_peer_inputs(tables[table], ids, grid, wanted, peer_degree))
+            continue
+        codes = (row_codes or {}).get(table)
+        values.update(_READERS[wanted[0].source][1](tables[table], ids, grid, wanted, codes))
         have = tables[table].columns
         lacking = sorted({c for i in wanted for c in i.columns if c not in have})
         if lacking:
