@@ -1,14 +1,18 @@
-"""The benchmark runs on tiny data, and its baselines agree with the engine."""
+"""The benchmarks run on tiny data, and their baselines and peers agree with the kit."""
 import numpy as np
 import pandas as pd
+import pytest
 
 from ssi_kit import bench
+from ssi_kit.bench import scoring
+from ssi_kit.bench.measure import extrapolate
 from ssi_kit.scoring import load_spec
 from ssi_kit.scoring.features import day_numbers
 
 
 def test_bench_table_on_tiny_data(tmp_path, capsys):
-    assert bench.main(["--members", "12", "--months", "15", "--naive-cells", "5", "--out", str(tmp_path)]) == 0
+    argv = ["--only", "scoring", "--members", "12", "--months", "15", "--naive-cells", "5", "--out", str(tmp_path)]
+    assert bench.main(argv) == 0
     table = pd.read_csv(tmp_path / "scoring.csv")
     assert len(table) == 4
     assert (table["seconds"] > 0).all()
@@ -22,8 +26,8 @@ def test_naive_and_numpy_baselines_compute_the_engine_pillars():
     spec = load_spec()
     act = ds["activity"]
     days = np.arange(day_numbers(act["date"]).min(), day_numbers(act["date"]).max() + 1)[::40]
-    core = bench._core(ds, spec, days)
-    dense = bench.numpy_pillars(bench._dense(ds, spec, days), spec, days)
+    core = scoring._core(ds, spec, days)
+    dense = bench.numpy_pillars(scoring._dense(ds, spec, days), spec, days)
     ours = np.vstack([core[p] for p in ("brand", "people", "insights", "relationships")])
     np.testing.assert_allclose(ours, dense, atol=1e-5)
     ids = ds["members"]["member_id"].to_numpy()
@@ -31,3 +35,37 @@ def test_naive_and_numpy_baselines_compute_the_engine_pillars():
              (ids[7], pd.Timestamp(days[-1].astype("datetime64[D]")))]
     naive = bench.naive_pillars(ds, spec, cells)
     np.testing.assert_allclose(naive, ours[:, [3 * len(days) + 5, 8 * len(days) - 1]].T, atol=1e-5)
+
+
+def test_scale_benchmarks_on_tiny_data(tmp_path, capsys):
+    """Every scale row is produced on tiny data, and the peers were checked equal to ours."""
+    argv = ["--only", "window,network,claims,full", "--sizes", "1.5e4", "--edges", "2000",
+            "--network-sellers", "500", "--claims-sellers", "300", "--out", str(tmp_path)]
+    assert bench.main(argv) == 0
+    table = pd.read_csv(tmp_path / "scale.csv")
+    assert list(table.columns) == list(bench.table.COLUMNS)
+    window = table[table["what"].str.startswith("window sums")]
+    assert len(window) == 2 and (window["size"] == 21 * 730).all()  # 21 sellers x 730 days
+    assert window["check"].str.startswith("identical sums on all 15,330 cells").all()
+    assert (window["peer_seconds"] > 0).all() and (window["peak_gb"] > 0).all()
+    network = table[table["what"].str.startswith("network")].iloc[0]
+    assert 1800 <= network["size"] <= 2000 and network["check"].startswith("identical top %")
+    claims = table[table["what"].str.startswith("claims")]
+    assert len(claims) == 2 and (claims["seconds"] > 0).all()
+    assert claims["check"].str.contains("claims testable").all()
+    full = table[table["what"].str.startswith("full scoring")].iloc[0]
+    assert full["status"] == "met" and 0 < full["peak_gb"] < 4 and full["peer_seconds"] > 0
+    assert (tmp_path / "data").is_dir()  # simulated datasets cached under --out
+    assert "exponent" in capsys.readouterr().out
+
+
+def test_growth_exponent_and_child_measurement():
+    assert bench.growth_exponent([1e6, 1e7], [1.0, 10.0]) == pytest.approx(1.0)
+    assert bench.growth_exponent([1e6, 1e7], [1.0, 100.0]) == pytest.approx(2.0)
+    assert np.isnan(bench.growth_exponent([1e6], [1.0]))
+    assert extrapolate([(1e4, 1.0), (3e4, 2.0)], 6e4) == pytest.approx(4.0)  # never below linear
+    assert extrapolate([(1e4, 1.0), (2e4, 4.0)], 4e4) == pytest.approx(16.0)
+    m = bench.measure(np.ones, 1_000_000, reduce=np.sum)
+    assert m.value == 1_000_000 and m.seconds > 0 and m.peak_bytes > 8_000_000
+    with pytest.raises(bench.BenchMismatch, match="1 of 3"):
+        bench.table.check_identical(np.array([1.0, 2.0, 3.0]), np.array([1.0, 2.5, 3.0]), "peer")

@@ -11,7 +11,9 @@ import numpy as np
 import pandas as pd
 
 from ..io import Dataset
-from ..scoring import score_dataset
+from ..scoring import score_days
+from ..scoring.chunks import from_micro
+from ..scoring.engine import score_blocks
 from ..scoring.features import day_numbers
 from .estimators import Untestable
 
@@ -24,6 +26,10 @@ _SHIFT = np.int64(1) << np.int64(32)
 _PAD = 1 << 20
 
 
+#: Days between computed SSI readings (LinkedIn's own history is read about weekly).
+COMPUTED_EVERY = 7
+
+
 def ssi_readings(dataset: Dataset, source: str, days=None) -> pd.DataFrame:
     """SSI per seller and date: ``observed`` (the ssi table) or ``computed`` (the kit's score).
 
@@ -32,7 +38,17 @@ def ssi_readings(dataset: Dataset, source: str, days=None) -> pd.DataFrame:
     dataset : Dataset
     source : {"observed", "computed"}
     days : array-like of dates, optional
-        Days to score when computing (default: the dataset's span).
+        Days to score when computing (default: every :data:`COMPUTED_EVERY`-th day
+        counted back from the last date, as weekly readings; the windows the claims
+        average over are 90 days long, so a daily score would add cost, not
+        information).
+
+    Returns
+    -------
+    pandas.DataFrame
+        ``member_id``, ``date``, ``ssi``; computed readings have a categorical
+        ``member_id`` and come from :func:`ssi_kit.scoring.engine.score_blocks`
+        without ranks or the wide score table, so memory stays linear and small.
     """
     if source == "observed":
         if "ssi" not in dataset:
@@ -40,8 +56,15 @@ def ssi_readings(dataset: Dataset, source: str, days=None) -> pd.DataFrame:
         return dataset["ssi"][["member_id", "date", "ssi"]]
     if "activity" not in dataset and "profiles" not in dataset:
         raise Untestable("no activity or profiles table to compute SSI from")
-    scores = score_dataset(dataset, days=days)
-    return scores[["member_id", "date", "ssi"]].assign(member_id=lambda f: f["member_id"].astype(str))
+    days = score_days(dataset, every=COMPUTED_EVERY) if days is None else days
+    scored = score_blocks(dataset, days=days, hold_bytes=0, rank=False)
+    ssi = np.concatenate([from_micro(a["ssi"]) for a in scored.arrays])
+    n, d = ssi.shape
+    return pd.DataFrame({
+        "member_id": pd.Categorical.from_codes(np.repeat(np.arange(n), d),
+                                               categories=scored.plan.ids.astype(str)),
+        "date": np.tile(scored.plan.scored.astype("datetime64[D]").astype("datetime64[ns]"), n),
+        "ssi": ssi.ravel()})
 
 
 def window_mean(readings: pd.DataFrame, member_ids, anchors, lookback: int, *, after: bool = False) -> np.ndarray:
@@ -50,9 +73,7 @@ def window_mean(readings: pd.DataFrame, member_ids, anchors, lookback: int, *, a
     With ``after=True`` the window is ``[anchor, anchor + lookback)``.  NaN where a
     seller has no reading in the window.
     """
-    ids = pd.Index(pd.unique(np.concatenate([readings["member_id"].to_numpy(object),
-                                             np.asarray(member_ids, dtype=object)])))
-    rcode = ids.get_indexer(readings["member_id"]).astype(np.int64)
+    ids, rcode = _reading_codes(readings["member_id"], member_ids)
     keys = rcode * _SHIFT + day_numbers(readings["date"]) + _PAD
     order = np.argsort(keys, kind="stable")
     keys = keys[order]
@@ -66,6 +87,17 @@ def window_mean(readings: pd.DataFrame, member_ids, anchors, lookback: int, *, a
     count = hi - lo
     with np.errstate(invalid="ignore", divide="ignore"):
         return np.where(count > 0, (csum[hi] - csum[lo]) / count, np.nan)
+
+
+def _reading_codes(readers: pd.Series, member_ids) -> tuple[pd.Index, np.ndarray]:
+    """An index of every id (readings' and queried) and each reading's position in it."""
+    queried = pd.Index(pd.unique(np.asarray(member_ids, dtype=object)))
+    if isinstance(readers.dtype, pd.CategoricalDtype):  # computed readings: no per-row lookup
+        cats = pd.Index(readers.cat.categories.astype(object))
+        ids = cats.append(queried.difference(cats, sort=False))
+        return ids, readers.cat.codes.to_numpy().astype(np.int64)
+    ids = pd.Index(pd.unique(np.concatenate([readers.to_numpy(object), queried.to_numpy()])))
+    return ids, ids.get_indexer(readers).astype(np.int64)
 
 
 def seller_periods(dataset: Dataset, readings: pd.DataFrame, lookback: int) -> pd.DataFrame:

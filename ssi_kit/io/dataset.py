@@ -33,11 +33,15 @@ class Dataset:
         The directory read, when read from disk.
     files : mapping of str to pathlib.Path
         The file each table came from.
+    stats : mapping of str to dict
+        For tables held lazily (Dask), what validation learnt in passing:
+        ``rows``, ``first`` and ``last`` date, so they need no extra pass.
     """
 
     tables: Mapping[str, pd.DataFrame]
     path: Path | None = None
     files: Mapping[str, Path] = field(default_factory=dict)
+    stats: Mapping[str, dict] = field(default_factory=dict)
 
     def has(self, table: str, columns: Iterable[str] = ()) -> bool:
         """Whether the dataset has ``table`` (and all ``columns`` in it)."""

@@ -11,6 +11,7 @@ repartitioning, such as one row per key, can still point at the file's rows.
 """
 from __future__ import annotations
 
+import uuid
 from dataclasses import replace
 from pathlib import Path
 
@@ -41,7 +42,7 @@ def load_partitioned(path, tables=None, *, client, blocksize=DEFAULT_BLOCKSIZE) 
     tables : iterable of str, optional
         Tables to read (``members`` is always read); default all present.
     client : distributed.Client
-        Where to parse and validate; the typed partitions stay on its workers.
+        Where to parse and validate.
     blocksize : str or int
         CSV bytes per partition.
 
@@ -65,14 +66,15 @@ def load_partitioned(path, tables=None, *, client, blocksize=DEFAULT_BLOCKSIZE) 
     except DatasetError as err:
         small, problems = None, list(err.problems)
     known = None if small is None else pd.Index(small["members"]["member_id"])
-    frames = {}
+    frames, stats = {}, {}
     for table in big:
-        frames[table], found = _validated(client, _file_of(path, table), table, known, blocksize)
+        frames[table], stats[table], found = _validated(client, _file_of(path, table), table, known,
+                                                        blocksize)
         problems += found
     if problems:
         raise DatasetError(problems)
     files = {**small.files, **{t: _file_of(path, t) for t in big}}
-    return Dataset(tables={**small.tables, **frames}, path=path, files=files)
+    return Dataset(tables={**small.tables, **frames}, path=path, files=files, stats=stats)
 
 
 def _file_of(path: Path, table: str) -> Path | None:
@@ -81,7 +83,12 @@ def _file_of(path: Path, table: str) -> Path | None:
 
 
 def _validated(client, file: Path, table: str, known, blocksize):
-    """The table's typed partitions (kept on the workers) as a Dask DataFrame, and its problems."""
+    """The table as a lazy, typed Dask DataFrame (with ``_row``), its stats and problems.
+
+    A first pass parses and checks every partition and keeps only the problems and
+    row counts; the frame returned parses each partition again when it is used, so
+    no more than a few partitions are in memory at a time, whatever the file's size.
+    """
     import dask
     import dask.dataframe as dd
 
@@ -90,35 +97,60 @@ def _validated(client, file: Path, table: str, known, blocksize):
     else:
         raw = dd.read_csv(file, dtype=str, keep_default_na=False, blocksize=blocksize,
                           encoding="utf-8-sig")
-    check = dask.delayed(_check_part, nout=3, pure=True)
-    shared = None if known is None else client.scatter(known, broadcast=True, hash=False)
-    checks = [check(part, table, shared, str(file), file.suffix == ".csv") for part in raw.to_delayed()]
-    typed = client.compute([c[0] for c in checks])
-    found, lengths = client.gather(client.compute([[c[1] for c in checks], [c[2] for c in checks]]))
+    parts, csv = raw.to_delayed(), file.suffix == ".csv"
+    shared = None if known is None else dask.delayed(known, name=f"ssi-kit-ids-{uuid.uuid4().hex}")
+    check = dask.delayed(_check_part, pure=True)
+    found, lengths, spans, codes = zip(*client.gather(client.compute(
+        [check(part, table, shared, str(file), csv) for part in parts]))) if parts else ((),) * 4
     offsets = np.concatenate([[0], np.cumsum(lengths)[:-1]]).astype(np.int64).tolist()
     problems = merge_problems([replace(p, rows=tuple(r + o for r in p.rows))
                                for probs, o in zip(found, offsets) for p in probs])
     if sum(lengths) == 0 and not problems:
         problems = [Problem(table, None, "at least one data row after the header", file=str(file))]
     if problems:
-        client.cancel(typed)
-        return None, problems
-    rowed = client.map(_with_rows, typed, offsets, pure=True)
-    meta = client.submit(_empty, rowed[0]).result()
-    return dd.from_delayed(rowed, meta=meta, verify_meta=False), []
+        return None, {}, problems
+    dates = [d for span in spans for d in span if d is not None]
+    stats = {"rows": int(sum(lengths)), "first": min(dates, default=None), "last": max(dates, default=None),
+             "seller_ranges": _seller_ranges([c for c, n in zip(codes, lengths) if n])}
+    typed = dask.delayed(_typed_part, pure=True)
+    rowed = [typed(part, table, str(file), csv, offset)
+             for part, offset, n in zip(parts, offsets, lengths) if n]
+    meta = client.compute(dask.delayed(_empty)(rowed[0])).result()
+    return dd.from_delayed(rowed, meta=meta, verify_meta=False), stats, []
 
 
 def _check_part(raw: pd.DataFrame, table: str, known, file: str, csv: bool):
+    """(problems, rows, (first, last) date, (first, last, sorted) seller code) of one partition.
+
+    The typed table itself is not kept.
+    """
     raw = raw.reset_index(drop=True)
     if raw.empty:
-        return raw, [], 0
+        return [], 0, (None, None), None
     typed, problems = validate_table(table, raw, file=file, csv=csv)
     if not problems and known is not None:
         problems = check_member_ids(table, typed, known, file=file, csv=csv)
-    return typed, problems, len(raw)
+    if problems or "date" not in typed or known is None:
+        return problems, len(raw), (None, None), None
+    code = known.get_indexer(typed["member_id"])
+    ordered = bool(np.all(code[1:] >= code[:-1]))
+    return problems, len(raw), (typed["date"].min(), typed["date"].max()), (
+        int(code.min()), int(code.max()), ordered)
 
 
-def _with_rows(typed: pd.DataFrame, offset: int) -> pd.DataFrame:
+def _seller_ranges(codes) -> list | None:
+    """Each partition's (first, last) seller code when the file is sorted by seller, else None."""
+    if not codes or any(c is None or not c[2] for c in codes):
+        return None
+    ranges = [(lo, hi) for lo, hi, _ in codes]
+    if any(ranges[i][1] > ranges[i + 1][0] for i in range(len(ranges) - 1)):
+        return None
+    return ranges
+
+
+def _typed_part(raw: pd.DataFrame, table: str, file: str, csv: bool, offset: int) -> pd.DataFrame:
+    """One partition parsed (already checked), with each row's position in the file."""
+    typed, _ = validate_table(table, raw.reset_index(drop=True), file=file, csv=csv)
     return typed.assign(_row=np.arange(offset, offset + len(typed), dtype=np.int64))
 
 

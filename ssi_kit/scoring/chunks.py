@@ -91,9 +91,12 @@ def plan_scoring(ids: pd.Index, scored: np.ndarray, spec: ScoringSpec, tables,
                        degree=degree, tables=frozenset(tables))
 
 
-def seller_blocks(n_sellers: int, n_days: int, cells: int = BLOCK_CELLS) -> list[range]:
-    """Consecutive seller-code ranges of about ``cells`` seller-days each."""
-    size = max(1, cells // max(1, n_days))
+def seller_blocks(n_sellers: int, per_seller: int, cells: int = BLOCK_CELLS) -> list[range]:
+    """Consecutive seller-code ranges of about ``cells`` units of work each.
+
+    ``per_seller`` is a seller's share: days scored, or input rows when larger.
+    """
+    size = max(1, cells // max(1, per_seller))
     return [range(a, min(a + size, n_sellers)) for a in range(0, max(n_sellers, 1), size)]
 
 

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import contextlib
 import functools
+import math
 import logging
 import os
 from collections.abc import Iterator
@@ -35,6 +36,10 @@ __all__ = ["dask_client", "scoring_session", "current_client", "score_blocks_das
 
 log = logging.getLogger("ssi_kit")
 _TABLES = ("activity", "profiles")
+#: Arrow's default pool (jemalloc/mimalloc) keeps freed memory, which a worker counts
+#: against its limit as "unmanaged" and never gets back; the system allocator, which the
+#: nanny trims, returns it.
+_WORKER_ENV = {"ARROW_DEFAULT_MEMORY_POOL": "system", "MALLOC_TRIM_THRESHOLD_": "65536"}
 
 
 @contextlib.contextmanager
@@ -69,7 +74,8 @@ def dask_client(scheduler=None, *, workers: int | None = None, memory_limit="aut
         return
     n = workers or min(os.cpu_count() or 1, 4)
     with LocalCluster(n_workers=n, threads_per_worker=1, processes=True, dashboard_address=":0",
-                      memory_limit=memory_limit, local_directory=local_directory) as cluster, \
+                      memory_limit=memory_limit, local_directory=local_directory,
+                      env=_WORKER_ENV) as cluster, \
             Client(cluster) as client:
         yield client
 
@@ -143,15 +149,28 @@ class DaskScoredBlocks(ScoredBlocks):
         return dd.from_delayed([submit(k) for k in range(len(self.blocks))], verify_meta=False)
 
     def _submitter(self):
-        labels = self.client.scatter(_labels_of(self.members), broadcast=True, hash=False)
-        plan = self.client.scatter(self.plan, broadcast=True, hash=False)
+        import dask
+
+        labels, plan = _shared(_labels_of(self.members)), _shared(self.plan)
+        assemble = dask.delayed(_assemble_remote, pure=False)
 
         def submit(k):
             block = self.blocks[k]
             ranks = {name: r[block.start:block.stop] for name, r in self.ranks.items()}
-            return self.client.submit(_assemble_remote, plan, labels, block, self.arrays[k], ranks,
-                                      pure=False)
+            return self.client.compute(assemble(plan, labels, block, self.arrays[k], ranks))
         return submit
+
+
+def _shared(value):
+    """A value every task of a graph can use: one key, recomputable if a worker is lost.
+
+    (Scattered data would be lost for good when every worker holding it restarts.)
+    """
+    import uuid
+
+    import dask
+
+    return dask.delayed(value, pure=False, name=f"ssi-kit-{uuid.uuid4().hex}")
 
 
 def _assemble_remote(plan, labels, block, result, ranks) -> pd.DataFrame:
@@ -187,10 +206,13 @@ def score_blocks_dask(dataset, *, client, spec=None, days=None, progress=None,
     scored = day_numbers(score_days(dataset) if days is None else days)
     connections = dataset["connections"] if "connections" in dataset else None
     plan = plan_scoring(ids, scored, spec, dataset.tables, connections)
-    blocks = seller_blocks(len(ids), len(plan.grid_days), _fit_block(client, block_cells))
+    rows = max([dataset.stats.get(t, {}).get("rows", 0) for t in _TABLES] + [0])
+    per_seller = max(len(plan.grid_days), math.ceil(1.5 * rows / max(len(ids), 1)))
+    blocks = seller_blocks(len(ids), per_seller, _fit_block(client, block_cells))
     step("repartitioning by seller")
-    parts = {t: _by_block(dataset[t], ids, blocks) for t in _TABLES if t in dataset}
-    shared = client.scatter(plan, broadcast=True, hash=False)
+    parts = {t: _by_block(dataset[t], ids, blocks, dataset.stats.get(t, {}).get("seller_ranges"))
+             for t in _TABLES if t in dataset}
+    shared = _shared(plan)
     files = {t: (str(dataset.files.get(t, t)), str(dataset.files.get(t, "")).endswith(".csv"))
              for t in parts}
     score = dask.delayed(_score_partition, pure=True)
@@ -221,17 +243,40 @@ def _fit_block(client, block_cells: int) -> int:
     return max(5_000, min(block_cells, min(limits) // 4 // _BYTES_PER_CELL))
 
 
-def _by_block(table, ids: pd.Index, blocks) -> list:
-    """One delayed partition per block of sellers (all of the block's rows, any order)."""
+def _by_block(table, ids: pd.Index, blocks, ranges=None) -> list:
+    """One delayed partition per block of sellers (all of the block's rows, any order).
+
+    When the file is sorted by seller (``ranges``: each partition's first and last
+    seller code, from the load), a block's rows come straight from the one or two
+    partitions that hold them; otherwise the table is shuffled by block
+    (``set_index`` on explicit divisions).
+    """
+    import dask
     import dask.dataframe as dd
 
     if not isinstance(table, dd.DataFrame):
         table = dd.from_pandas(table, npartitions=max(1, len(blocks)), sort=False)
+    shared_ids = dask.delayed(ids, pure=True)  # one key in the graph, not a copy per task
+    if ranges is not None and len(ranges) == table.npartitions:
+        parts, (los, his) = table.to_delayed(), np.array(ranges).T
+        take = dask.delayed(_rows_of_block, pure=True)
+        return [take(table._meta, shared_ids, b.start, b.stop,
+                     *[parts[j] for j in np.flatnonzero((his >= b.start) & (los < b.stop))])
+                for b in blocks]
     size = len(blocks[0])
     divisions = list(range(len(blocks))) + [len(blocks) - 1]
     meta = table._meta.assign(_block=pd.Series(dtype="int64"))
-    keyed = table.map_partitions(_with_block, ids, size, meta=meta)
+    keyed = table.map_partitions(_with_block, shared_ids, size, meta=meta)
     return keyed.set_index("_block", divisions=divisions, sort=True).to_delayed()
+
+
+def _rows_of_block(meta: pd.DataFrame, ids: pd.Index, start: int, stop: int, *frames) -> pd.DataFrame:
+    """The rows of sellers ``start <= code < stop`` from the partitions that hold them."""
+    if not frames:
+        return meta
+    frame = frames[0] if len(frames) == 1 else pd.concat(frames, ignore_index=True)
+    code = ids.get_indexer(frame["member_id"])
+    return frame[(code >= start) & (code < stop)]
 
 
 def _with_block(frame: pd.DataFrame, ids: pd.Index, size: int) -> pd.DataFrame:

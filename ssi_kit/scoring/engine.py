@@ -49,12 +49,12 @@ def score_days(dataset: Dataset, *, start=None, end=None, every: int = 1, warmup
     moves the default start that many days past the first date, where trailing
     windows are still incomplete (never past ``end``).
     """
-    seen = [dataset[t]["date"] for t in ("activity", "profiles") if t in dataset]
-    if (start is None or end is None) and not seen:
+    spans = [_date_span(dataset, t) for t in ("activity", "profiles") if t in dataset]
+    if (start is None or end is None) and not spans:
         raise MissingTableError("activity", "Scoring (to choose the days to score; or give start and end)")
-    hi = pd.Timestamp(end) if end is not None else max(_value(s.max()) for s in seen)
+    hi = pd.Timestamp(end) if end is not None else max(last for _, last in spans)
     lo = pd.Timestamp(start) if start is not None else min(
-        min(_value(s.min()) for s in seen) + pd.Timedelta(days=warmup_days), hi)
+        min(first for first, _ in spans) + pd.Timedelta(days=warmup_days), hi)
     if every < 1 or hi < lo:
         raise UsageError(f"No days to score: start {lo.date()}, end {hi.date()}, every {every}.")
     first, last = day_numbers([lo])[0], day_numbers([hi])[0]
@@ -62,9 +62,16 @@ def score_days(dataset: Dataset, *, start=None, end=None, every: int = 1, warmup
     return days.astype("datetime64[D]")
 
 
-def _value(x):
-    """A scalar, computed first when it is a lazy (Dask) one."""
-    return x.compute() if hasattr(x, "compute") else x
+def _date_span(dataset: Dataset, table: str) -> tuple:
+    """First and last date of a table (from the load's stats for a lazy table)."""
+    stats = dataset.stats.get(table, {})
+    if stats.get("first") is not None:
+        return pd.Timestamp(stats["first"]), pd.Timestamp(stats["last"])
+    dates = dataset[table]["date"]
+    first, last = dates.min(), dates.max()
+    if hasattr(first, "compute"):  # a Dask table loaded some other way
+        first, last = first.compute(), last.compute()
+    return first, last
 
 
 def score_dataset(dataset: Dataset, *, spec: ScoringSpec | None = None, days=None,
@@ -142,13 +149,15 @@ class ScoredBlocks:
 
 def score_blocks(dataset: Dataset, *, spec: ScoringSpec | None = None, days=None,
                  progress: Callable | None = None, block_cells: int = BLOCK_CELLS,
-                 hold_bytes: int = HOLD_BYTES) -> ScoredBlocks:
+                 hold_bytes: int = HOLD_BYTES, rank: bool = True) -> ScoredBlocks:
     """Score every seller block by block, then rank them all: the memory-lean engine.
 
     Parameters are those of :func:`score_dataset`, ``block_cells``, the
     seller-days scored at a time, and ``hold_bytes``: when holding every score
     column would take more, only the pillars, SSI and change are held and the
-    contributions are computed again block by block as the table is streamed.  When the dataset's ``activity`` or
+    contributions are computed again block by block as the table is streamed.
+    With ``rank=False`` the rank columns are left out (NaN), for callers that
+    need the scores only.  When the dataset's ``activity`` or
     ``profiles`` is a Dask DataFrame (see :func:`ssi_kit.io.partitioned.load_partitioned`),
     the blocks run on the current Dask client.  Memory holds the input tables, 4 bytes per
     seller-day per score column and the rank columns, never a seller x day x
@@ -189,7 +198,8 @@ def score_blocks(dataset: Dataset, *, spec: ScoringSpec | None = None, days=None
     step("scoring sellers", len(blocks), len(blocks))
     step("ranks")
     ssi = np.concatenate([from_micro(a["ssi"]) for a in arrays]) if arrays else np.empty((0, len(scored)))
-    ranks = rank_scores(members, ssi.T, dataset["connections"] if "connections" in dataset else None)
+    ranks = (rank_scores(members, ssi.T, dataset["connections"] if "connections" in dataset else None)
+             if rank else {})
     return ScoredBlocks(plan=plan, members=members, blocks=blocks, arrays=arrays, ranks=ranks,
                         notes=notes, rescore=rescore if lean else None)
 
@@ -290,6 +300,7 @@ def _assemble(plan: ScoringPlan, labels: dict, block: range, values: dict, ranks
     cols["band"] = pd.Categorical.from_codes(
         np.where(ssi >= 70, 2, np.where(ssi < 40, 0, 1)).astype(np.int8), ["poor", "average", "good"])
     for name in SCORE_COLUMNS[SCORE_COLUMNS.index("band") + 1:]:  # ranks, averages, 7-day change
-        cols[name] = by_seller(ranks[name] if name in ranks else values[name])
+        source = ranks.get(name, values.get(name))
+        cols[name] = np.full(n * d, np.nan) if source is None else by_seller(source)
     cols.update({i.column_name: by_seller(values[i.column_name]) for i in plan.spec.inputs})
     return pd.DataFrame(cols, copy=False)

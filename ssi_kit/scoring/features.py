@@ -76,21 +76,26 @@ def _activity_inputs(activity, ids, grid, inputs, codes=None) -> dict[str, np.nd
     lows: dict = {}
     sums: dict = {}
     cache: dict = {}
+    done: dict = {}  # inputs reading the same columns over the same window share one array
     out = {}
     for spec in inputs:
         w = spec.window
+        cols = spec.columns if spec.source == "activity" else ("__active__",)
+        if (cols, w) in done:
+            out[spec.column_name] = done[(cols, w)]
+            continue
         if w not in lows:
             lows[w] = (_seller_starts(keys, grid) if w is None
                        else np.searchsorted(keys, grid.keys(-w), side="right"))
-        cols = spec.columns if spec.source == "activity" else ("__active__",)
         if cols not in sums:
             if spec.source == "active_days":
                 per_row = _counts(rows, ACTIVITY_COUNTS, cache) > 0
             else:
                 per_row = _counts(rows, cols, cache)
-            sums[cols] = np.concatenate([[0], np.cumsum(per_row, dtype=np.int64)])
+            # float64 prefix sums of integer counts are exact below 2**53
+            sums[cols] = np.concatenate([[0.0], np.cumsum(per_row, dtype=np.int64).astype(float)])
         csum = sums[cols]
-        out[spec.column_name] = (csum[hi] - csum[lows[w]]).astype(float)
+        out[spec.column_name] = done[(cols, w)] = np.subtract(csum[hi], csum[lows[w]])
     return out
 
 

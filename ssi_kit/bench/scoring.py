@@ -1,7 +1,8 @@
-"""``make bench``: scoring throughput against a naive and a bare-numpy baseline, in one run.
+"""Scoring throughput against a naive and a bare-numpy baseline, in one run.
 
-Run as ``python -m ssi_kit.bench [--members N] [--months M]``.  Prints a table and
-writes it to ``outputs/bench/scoring.csv``.  The baselines compute the same spec:
+Run as ``python -m ssi_kit.bench --only scoring [--members N] [--months M]``.  Prints
+a table and writes it to ``outputs/bench/scoring.csv``.  The baselines compute the
+same spec:
 
 * *naive*: a row-by-row Python loop over seller-days (timed on a sample of cells,
   its results checked against the engine's, throughput extrapolated);
@@ -11,7 +12,6 @@ writes it to ``outputs/bench/scoring.csv``.  The baselines compute the same spec
 """
 from __future__ import annotations
 
-import argparse
 import math
 import time
 from pathlib import Path
@@ -19,19 +19,20 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from .io import ACTIVITY_COUNTS, PILLARS, Dataset, validate_tables
-from .scoring import load_spec, score_dataset
-from .scoring.engine import _pillars, apply_transform
-from .scoring.features import Grid, compute_inputs, day_numbers
+from ..io import ACTIVITY_COUNTS, PILLARS, Dataset, validate_tables
+from ..scoring import load_spec, score_dataset
+from ..scoring.chunks import pillar_points
+from ..scoring.engine import apply_transform
+from ..scoring.features import Grid, compute_inputs, day_numbers
 
-__all__ = ["main", "naive_pillars", "numpy_pillars", "bench_dataset"]
+__all__ = ["run", "report", "naive_pillars", "numpy_pillars", "bench_dataset"]
 
 _MIN_SECONDS = 1.0
 
 
 def bench_dataset(members: int, months: int, seed: int = 0) -> Dataset:
     """A simulated dataset (validated) for benchmarking."""
-    from .simulate import SimulationConfig, simulate_dataset
+    from ..simulate import SimulationConfig, simulate_dataset
 
     sim = simulate_dataset(SimulationConfig(members=members, months=months, seed=seed))
     return Dataset(tables=validate_tables(sim.tables))
@@ -143,7 +144,7 @@ def numpy_pillars(prepared: dict, spec, days: np.ndarray) -> np.ndarray:
 def _core(dataset, spec, days):
     ids = pd.Index(dataset["members"]["member_id"])
     raw, _ = compute_inputs(dataset.tables, ids, Grid(len(ids), days), spec)
-    return _pillars(raw, spec)[1]
+    return pillar_points(raw, spec)[1]
 
 
 def run(members: int, months: int, naive_cells: int = 300) -> pd.DataFrame:
@@ -177,27 +178,15 @@ def run(members: int, months: int, naive_cells: int = 300) -> pd.DataFrame:
                                        "x_time_of_numpy"]).assign(seller_days=cells)
 
 
-def main(argv=None) -> int:
-    """Command-line entry point of the benchmark."""
-    parser = argparse.ArgumentParser(prog="python -m ssi_kit.bench", description=__doc__.splitlines()[0])
-    parser.add_argument("--members", type=int, default=2000)
-    parser.add_argument("--months", type=int, default=17)
-    parser.add_argument("--naive-cells", type=int, default=300)
-    parser.add_argument("--out", default="outputs/bench")
-    args = parser.parse_args(argv)
-    table = run(args.members, args.months, args.naive_cells)
+def report(table: pd.DataFrame, out) -> None:
+    """Print the scoring table with its two targets and write it to ``out/scoring.csv``."""
     with pd.option_context("display.width", 200, "display.float_format", "{:,.3f}".format):
         print(table.to_string(index=False))
-    Path(args.out).mkdir(parents=True, exist_ok=True)
-    table.to_csv(Path(args.out) / "scoring.csv", index=False)
+    Path(out).mkdir(parents=True, exist_ok=True)
+    table.to_csv(Path(out) / "scoring.csv", index=False)
     full, core = table.iloc[0], table.iloc[1]
     print(f"\ntarget >= 50x faster than naive: full pipeline {full.x_faster_than_naive:,.0f}x "
           f"[{'met' if full.x_faster_than_naive >= 50 else 'MISSED'}]")
     print(f"target within 3x of the bare numpy pass (same work: the spec's pillars): "
           f"{core.x_time_of_numpy:.2f}x [{'met' if core.x_time_of_numpy <= 3 else 'MISSED'}]; "
           f"the full pipeline also ranks, averages and builds the table: {full.x_time_of_numpy:.1f}x")
-    return 0
-
-
-if __name__ == "__main__":
-    raise SystemExit(main())
