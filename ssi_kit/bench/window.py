@@ -8,8 +8,9 @@ the day when the window is ``all``; ``active_days`` counts the days whose activi
 counts sum above 0.
 
 * *ours*: ``pd.read_parquet`` of the needed columns, then
-  :func:`ssi_kit.scoring.features.compute_inputs` (sorted keys, prefix sums, two
-  binary searches per seller-day and window);
+  :func:`ssi_kit.scoring.features.compute_inputs` block by block of sellers, as the
+  engine runs it (sorted keys, prefix sums, two binary searches per seller-day and
+  window), into one array per input;
 * *DuckDB*: one SQL query on the Parquet files: a dense grid of sellers x days,
   ``LEFT JOIN`` the activity rows, one ``SUM(...) OVER (PARTITION BY seller ORDER BY
   day RANGE BETWEEN w-1 PRECEDING AND CURRENT ROW)`` per distinct (columns, window),
@@ -36,6 +37,7 @@ except ImportError:  # pragma: no cover
 
 from ..io import ACTIVITY_COUNTS
 from ..scoring import load_spec
+from ..scoring.chunks import block_rows, seller_blocks
 from ..scoring.features import Grid, compute_inputs, day_numbers
 from ..scoring.spec import ScoringSpec
 
@@ -87,22 +89,31 @@ def grid_shape(data_dir) -> tuple[int, int, int]:
     return int(n), int(first), int(last - first + 1)
 
 
-def ours_window_sums(data_dir, inputs) -> dict[str, np.ndarray]:
+def ours_window_sums(data_dir, inputs) -> dict[str, list]:
     """Our trailing-window sums, reading the needed Parquet columns first (the timed step).
 
     Returns
     -------
-    dict of str to numpy.ndarray
-        Per input (``pillar__name``), one float per seller-day, seller-major.
+    dict of str to list of numpy.ndarray
+        Per input (``pillar__name``), one float per seller-day, seller-major, as
+        the engine's blocks of sellers (:func:`ours_at` joins them, off the clock).
     """
     data_dir = Path(data_dir)
     cols = _columns(data_dir, inputs)
     act = pd.read_parquet(data_dir / "activity.parquet", columns=["member_id", "date", *cols])
     ids = pd.Index(pd.read_parquet(data_dir / "members.parquet", columns=["member_id"])["member_id"])
     dates = day_numbers(act["date"])
-    grid = Grid(len(ids), np.arange(dates.min(), dates.max() + 1))
+    days = np.arange(dates.min(), dates.max() + 1)
     spec = ScoringSpec(inputs=tuple(inputs), window_days=90, source="window inputs")
-    values, _ = compute_inputs({"activity": act}, ids, grid, spec)
+    codes, d = ids.get_indexer(act["member_id"]), len(days)
+    values: dict = {i.column_name: [] for i in inputs}
+    for block in seller_blocks(len(ids), d):  # as the engine does: block by block of sellers
+        rows = block_rows(codes, block)
+        part, _ = compute_inputs({"activity": act.iloc[rows]}, ids[block.start:block.stop],
+                                 Grid(len(block), days), spec,
+                                 row_codes={"activity": codes[rows] - block.start})
+        for name, v in part.items():
+            values[name].append(v)  # the engine consumes blocks; joined after the clock
     return values
 
 
@@ -191,6 +202,7 @@ def _take(values: np.ndarray, cells) -> np.ndarray:
 
 
 def ours_at(values: dict, names, cells) -> np.ndarray:
+    values = {name: np.concatenate(v) if isinstance(v, list) else v for name, v in values.items()}
     """Our sums at the sampled cells, shape (cells, inputs) (a ``reduce`` for :func:`~.measure.measure`)."""
     return np.column_stack([_take(values[name], cells) for name in names])
 

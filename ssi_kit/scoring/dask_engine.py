@@ -130,16 +130,18 @@ class DaskScoredBlocks(ScoredBlocks):
     client: object = None
 
     def frames(self) -> Iterator[pd.DataFrame]:
-        """The score table, block by block in order."""
-        ahead = 2 * max(1, len(self.client.scheduler_info().get("workers", {})))
-        submit = self._submitter()
-        pending = []
-        for k in range(len(self.blocks)):
-            pending.append(submit(k))
-            if len(pending) > ahead:
-                yield pending.pop(0).result()
-        for future in pending:
-            yield future.result()
+        """The score table, block by block in order, assembled here as the blocks arrive.
+
+        The client holds the ranks, so it assembles each block from the block's
+        compact scores (computed on the workers, fetched in turn) instead of
+        shipping the ranks to the workers.
+        """
+        labels = _labels_of(self.members)
+        for k, block in enumerate(self.blocks):
+            result = self.arrays[k].result()
+            values = {name: from_micro(a) for name, a in result[0].items()}
+            ranks = {name: r[block.start:block.stop] for name, r in self.ranks.items()}
+            yield _assemble(self.plan, labels, block, values, ranks)
 
     def to_dask(self):
         """The score table as a Dask DataFrame, one partition per seller block."""
