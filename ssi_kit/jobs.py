@@ -70,7 +70,7 @@ def score_to_dir(dataset_dir, out, *, spec=None, start=None, end=None, every: in
                                        progress=step)
             _write_scores(scores, path, step)
         return path
-    dataset = load_dataset(dataset_dir, tables=needed)
+    dataset = load_dataset(dataset_dir, tables=needed, columns=scoring_spec.columns_used())
     days = score_days(dataset, start=start, end=end, every=every)
     scores = score_blocks(dataset, spec=scoring_spec, days=days, progress=step)
     _write_scores(scores, path, step)

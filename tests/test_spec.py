@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import copy
+import textwrap
 
 import pytest
 import yaml
@@ -188,3 +189,22 @@ def test_load_spec_missing_file_and_invalid_content(tmp_path):
     path.write_text(yaml.safe_dump(bad))
     with pytest.raises(SpecError, match="weights must sum to 25"):
         load_spec(path)
+
+
+def test_columns_used_lists_what_the_spec_reads():
+    spec = parse_spec(yaml.safe_load(textwrap.dedent("""
+        window_days: 28
+        pillars:
+          brand:
+            - {name: posts, source: activity, columns: [posts], window: 28, transform: linear, target: 4, weight: 15}
+            - {name: photo, source: profile, columns: [has_photo], transform: linear, target: 1, weight: 10}
+          people:
+            - {name: searches, source: activity, columns: [searches, leads_saved], window: 28, transform: linear, target: 4, weight: 25}
+          insights:
+            - {name: peers, source: peers, transform: linear, target: 10, weight: 25}
+          relationships:
+            - {name: peers2, source: peers, transform: linear, target: 10, weight: 25}
+        """)))
+    assert spec.columns_used() == {"activity": ("leads_saved", "posts", "searches"),
+                                   "profiles": ("has_photo",)}
+    assert set(load_spec().columns_used()["activity"]) == set(ACTIVITY_COUNTS)  # active_days reads all

@@ -84,6 +84,20 @@ class ScoringSpec:
                "peers": "connections"}
         return {use[i.source] for i in self.inputs}
 
+    def columns_used(self) -> dict[str, tuple[str, ...]]:
+        """Per table, the columns this spec reads (for column-selective loading).
+
+        ``active_days`` reads every activity count; the tables' key columns are
+        read anyway.
+        """
+        out: dict[str, set] = {}
+        for i in self.inputs:
+            if i.source == "active_days":
+                out.setdefault("activity", set()).update(ACTIVITY_COUNTS)
+            elif i.source in ("activity", "profile"):
+                out.setdefault("activity" if i.source == "activity" else "profiles", set()).update(i.columns)
+        return {table: tuple(sorted(cols)) for table, cols in out.items()}
+
 
 def load_spec(path=None) -> ScoringSpec:
     """Read and validate a scoring spec.
