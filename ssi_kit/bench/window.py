@@ -37,7 +37,7 @@ except ImportError:  # pragma: no cover
 
 from ..io import ACTIVITY_COUNTS
 from ..scoring import load_spec
-from ..scoring.chunks import block_rows, seller_blocks
+from ..scoring.chunks import block_tables, seller_blocks
 from ..scoring.features import Grid, compute_inputs, day_numbers
 from ..scoring.spec import ScoringSpec
 
@@ -108,11 +108,10 @@ def ours_window_sums(data_dir, inputs) -> dict[str, list]:
     codes, d = ids.get_indexer(act["member_id"]), len(days)
     values: dict = {i.column_name: [] for i in inputs}
     for block in seller_blocks(len(ids), d):  # as the engine does: block by block of sellers
-        rows = block_rows(codes, block)
-        part, _ = compute_inputs({"activity": act.iloc[rows]}, ids[block.start:block.stop],
-                                 Grid(len(block), days), spec,
-                                 row_codes={"activity": codes[rows] - block.start})
-        for name, v in part.items():
+        part, local = block_tables({"activity": (act, codes)}, block)
+        sums, _ = compute_inputs(part, ids[block.start:block.stop], Grid(len(block), days), spec,
+                                 row_codes=local)
+        for name, v in sums.items():
             values[name].append(v)  # the engine consumes blocks; joined after the clock
     return values
 

@@ -21,8 +21,8 @@ import pandas as pd
 from ..exceptions import MAX_EXAMPLES, DatasetError, Problem
 from .dataset import Dataset, load_dataset
 from .parse import problem_from_mask
-from .schemas import MODELS, TABLE_NAMES, table_key
-from .validate import check_member_ids, validate_table
+from .schemas import TABLE_NAMES, table_key
+from .validate import _expected, _key_label, check_member_ids, validate_table
 
 __all__ = ["load_partitioned", "PARTITIONED_TABLES", "merge_problems", "duplicate_key_problem"]
 
@@ -179,6 +179,7 @@ def duplicate_key_problem(table: str, frame: pd.DataFrame, *, file: str | None,
     dup = frame.duplicated(key, keep="first").to_numpy()
     if not dup.any():
         return None
-    where = frame.set_axis(pd.Index(frame["_row"].to_numpy()))
-    words = "one row per key ({})".format(", ".join(getattr(MODELS[table].Config, "unique", key)))
-    return problem_from_mask(table, "+".join(key), dup, where[key[0]], words, file=file, csv=csv)
+    where = frame.set_axis(pd.Index(frame["_row"].to_numpy()))  # positions in the file
+    check = "multiple_fields_uniqueness"  # worded as the in-memory validation words it
+    return problem_from_mask(table, _key_label(table, check), dup, where[key[0]],
+                             _expected(check, table), file=file, csv=csv)

@@ -22,7 +22,7 @@ from .features import Grid, compute_inputs
 from .ranks import undirected_edges
 from .spec import ScoringSpec
 
-__all__ = ["ScoringPlan", "plan_scoring", "score_block", "seller_blocks", "block_rows",
+__all__ = ["ScoringPlan", "plan_scoring", "score_block", "seller_blocks", "block_rows", "block_tables",
            "apply_transform", "pillar_points", "to_micro", "from_micro"]
 
 DECIMALS = 6
@@ -104,6 +104,27 @@ def block_rows(codes: np.ndarray, block: range) -> slice:
     """Rows of a table sorted by seller code that belong to ``block``."""
     lo, hi = np.searchsorted(codes, [block.start, block.stop], side="left")
     return slice(int(lo), int(hi))
+
+
+def block_tables(tables, block: range) -> tuple[dict, dict]:
+    """A block's rows of each table and their seller positions within the block.
+
+    Parameters
+    ----------
+    tables : mapping of str to (pandas.DataFrame, numpy.ndarray)
+        Each table sorted by seller code, with its rows' codes.
+    block : range
+        The block's seller codes.
+
+    Returns
+    -------
+    part : dict of str to pandas.DataFrame
+    local_codes : dict of str to numpy.ndarray
+        For :func:`score_block`'s ``row_codes``.
+    """
+    rows = {t: block_rows(codes, block) for t, (_, codes) in tables.items()}
+    part = {t: table.iloc[rows[t]] for t, (table, _) in tables.items()}
+    return part, {t: codes[rows[t]] - block.start for t, (_, codes) in tables.items()}
 
 
 def score_block(tables, block_ids: pd.Index, plan: ScoringPlan, block: range,

@@ -17,7 +17,6 @@ import functools
 import math
 import logging
 import os
-from collections.abc import Iterator
 from dataclasses import dataclass
 
 import numpy as np
@@ -123,44 +122,26 @@ def scoring_session(engine: str = "pandas", scheduler=None, **cluster):
 class DaskScoredBlocks(ScoredBlocks):
     """:class:`~ssi_kit.scoring.engine.ScoredBlocks` whose blocks live on a Dask cluster.
 
-    ``arrays`` holds one future per block; :meth:`frames` assembles the blocks
-    on the workers and yields them in order, a few at a time.
+    ``arrays`` holds one future per block.  :meth:`frames` fetches each block's
+    compact scores in turn and assembles it here, where the ranks are, instead
+    of shipping the ranks to the workers.
     """
 
     client: object = None
 
-    def frames(self) -> Iterator[pd.DataFrame]:
-        """The score table, block by block in order, assembled here as the blocks arrive.
-
-        The client holds the ranks, so it assembles each block from the block's
-        compact scores (computed on the workers, fetched in turn) instead of
-        shipping the ranks to the workers.
-        """
-        labels = _labels_of(self.members)
-        for k, block in enumerate(self.blocks):
-            result = self.arrays[k].result()
-            values = {name: from_micro(a) for name, a in result[0].items()}
-            ranks = {name: r[block.start:block.stop] for name, r in self.ranks.items()}
-            yield _assemble(self.plan, labels, block, values, ranks)
+    def _block_scores(self, k: int) -> dict:
+        return self.arrays[k].result()[0]
 
     def to_dask(self):
         """The score table as a Dask DataFrame, one partition per seller block."""
-        import dask.dataframe as dd
-
-        submit = self._submitter()
-        return dd.from_delayed([submit(k) for k in range(len(self.blocks))], verify_meta=False)
-
-    def _submitter(self):
         import dask
+        import dask.dataframe as dd
 
         labels, plan = _shared(_labels_of(self.members)), _shared(self.plan)
         assemble = dask.delayed(_assemble_remote, pure=False)
-
-        def submit(k):
-            block = self.blocks[k]
-            ranks = {name: r[block.start:block.stop] for name, r in self.ranks.items()}
-            return self.client.compute(assemble(plan, labels, block, self.arrays[k], ranks))
-        return submit
+        return dd.from_delayed([assemble(plan, labels, block, future, self._block_ranks(block))
+                                for block, future in zip(self.blocks, self.arrays)],
+                               verify_meta=False)
 
 
 def _shared(value):

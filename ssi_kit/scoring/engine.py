@@ -10,7 +10,7 @@ import pandas as pd
 from ..exceptions import MissingTableError, UsageError
 from ..io.dataset import Dataset
 from ..io.schemas import PILLARS
-from .chunks import (BLOCK_CELLS, DECIMALS, ScoringPlan, apply_transform, block_rows, from_micro, plan_scoring,
+from .chunks import (BLOCK_CELLS, DECIMALS, ScoringPlan, apply_transform, block_tables, from_micro, plan_scoring,
                      score_block, seller_blocks)
 from .features import day_numbers
 from .ranks import group_mean, group_top_pct, network_mean, network_top_pct, undirected_edges
@@ -133,11 +133,16 @@ class ScoredBlocks:
     def frames(self) -> Iterator[pd.DataFrame]:
         """The score table, one block of sellers at a time."""
         labels = _labels_of(self.members)
-        for k, (block, arrays) in enumerate(zip(self.blocks, self.arrays)):
-            arrays = arrays if self.rescore is None else self.rescore(k)[0]
-            values = {name: from_micro(a) for name, a in arrays.items()}
-            ranks = {name: r[block.start:block.stop] for name, r in self.ranks.items()}
-            yield _assemble(self.plan, labels, block, values, ranks)
+        for k, block in enumerate(self.blocks):
+            values = {name: from_micro(a) for name, a in self._block_scores(k).items()}
+            yield _assemble(self.plan, labels, block, values, self._block_ranks(block))
+
+    def _block_scores(self, k: int) -> dict:
+        """Block ``k``'s micro-point arrays (computed again when only the pillars are held)."""
+        return self.arrays[k] if self.rescore is None else self.rescore(k)[0]
+
+    def _block_ranks(self, block: range) -> dict:
+        return {name: r[block.start:block.stop] for name, r in self.ranks.items()}
 
     def to_frame(self) -> pd.DataFrame:
         """The whole score table (see :func:`score_dataset`)."""
@@ -185,9 +190,7 @@ def score_blocks(dataset: Dataset, *, spec: ScoringSpec | None = None, days=None
 
     def rescore(k: int) -> tuple[dict, list]:
         block = blocks[k]
-        rows = {t: block_rows(codes, block) for t, (_, codes) in tables.items()}
-        part = {t: table.iloc[rows[t]] for t, (table, _) in tables.items()}
-        local = {t: codes[rows[t]] - block.start for t, (_, codes) in tables.items()}
+        part, local = block_tables(tables, block)
         return score_block(part, ids[block.start:block.stop], plan, block, local)
 
     arrays, notes = [], []
