@@ -7,11 +7,12 @@ from __future__ import annotations
 
 import argparse
 import logging
+import os
 import sys
 from pathlib import Path
 
 from . import __version__
-from .exceptions import InputError, SsiKitError, UsageError
+from .exceptions import InputError, SsiKitError, UsageError, describe_os_error
 from .progress import Progress
 
 __all__ = ["main", "build_parser"]
@@ -295,7 +296,26 @@ def main(argv=None) -> int:
     except KeyboardInterrupt:
         print("ssi-kit: interrupted", file=sys.stderr)
         return 130
+    except OSError as err:
+        print(f"ssi-kit: failed: {describe_os_error(err)}", file=sys.stderr)
+        return 1
+    except MemoryError:
+        print("ssi-kit: failed: out of memory; the input is too large for this machine "
+              "(see docs/scaling.md for the Dask engine).", file=sys.stderr)
+        return 1
+    except Exception as err:  # noqa: BLE001 - the last guard: one paragraph, never a traceback
+        if os.environ.get("SSI_KIT_DEBUG"):
+            raise
+        print(f"ssi-kit: failed: internal error ({type(err).__name__}: {_first_line(err)}); "
+              "this is a bug in ssi-kit: please report it with the command you ran "
+              "(set SSI_KIT_DEBUG=1 to see the traceback).", file=sys.stderr)
+        return 1
     return status
+
+
+def _first_line(err: BaseException) -> str:
+    text = str(err).strip().splitlines()
+    return text[0][:300] if text else "no message"
 
 
 if __name__ == "__main__":  # pragma: no cover

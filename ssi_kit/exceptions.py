@@ -17,6 +17,7 @@ __all__ = [
     "MissingTableError",
     "SpecError",
     "ImportFormatError",
+    "describe_os_error",
 ]
 
 #: How many example rows a problem quotes before it only counts.
@@ -172,3 +173,26 @@ class ImportFormatError(InputError):
     def __init__(self, file: str, problem: str, expected: str):
         self.file, self.problem, self.expected = str(file), problem, expected
         super().__init__(f"{self.file}: {problem}; expected {expected}.")
+
+
+def describe_os_error(err: OSError) -> str:
+    """One sentence for an operating-system error: what failed, on which file, and why.
+
+    Parameters
+    ----------
+    err : OSError
+        E.g. ``ENOSPC`` (disk full), ``EACCES`` (permission denied), ``EROFS``.
+
+    Returns
+    -------
+    str
+    """
+    import errno
+
+    reason = err.strerror or str(err) or type(err).__name__
+    where = " and ".join(str(f) for f in (err.filename, err.filename2) if f)
+    hint = {errno.ENOSPC: " Free some space and run the command again; earlier outputs are untouched.",
+            errno.EDQUOT: " Free some space and run the command again; earlier outputs are untouched.",
+            errno.EACCES: " Check the permissions of the folder, or choose another --out.",
+            errno.EROFS: " The file system is read-only; choose another --out."}.get(err.errno, "")
+    return f"{reason}{': ' + where if where else ''}.{hint}"
