@@ -152,6 +152,17 @@ def _add_import(sub) -> None:
 
 
 def _import(args):
+    """Run one importer; its messages never quote contact details (the last guard of redaction)."""
+    from .imports.privacy import redact
+
+    try:
+        return _run_import(args)
+    except SsiKitError as err:
+        err.args = (redact(str(err)),)
+        raise
+
+
+def _run_import(args):
     from .imports.privacy import salt_from
 
     salt = salt_from(args.salt) if args.pseudonymize else None
@@ -207,28 +218,31 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def _parse_pairs(pairs, what: str) -> dict:
-    import yaml
+    from .io.safe_yaml import parse_yaml
 
     out = {}
     for pair in pairs:
         name, sep, value = pair.partition("=")
         if not sep or not name.strip():
-            raise UsageError(f"{what} {pair!r} is not NAME=VALUE.")
-        out[name.strip()] = yaml.safe_load(value) if value else ""
+            raise UsageError(f"{what} {pair[:80]!r} is not NAME=VALUE.")
+        out[name.strip()] = parse_yaml(value, what=f"{what} {name.strip()[:80]}") if value else ""
     return out
 
 
 def _read_params(path) -> dict:
     if not path:
         return {}
-    import yaml
+    from .io.safe_yaml import load_yaml
 
-    try:
-        data = yaml.safe_load(Path(path).read_text(encoding="utf-8")) or {}
-    except (OSError, yaml.YAMLError) as err:
-        raise UsageError(f"Cannot read parameters file {path}: {str(err).splitlines()[0]}.") from None
+    data = load_yaml(path, what="parameters file")
+    if data is None:
+        return {}
     if not isinstance(data, dict):
-        raise UsageError(f"Parameters file {path} must hold a mapping of NAME: VALUE.")
+        raise UsageError(f"The parameters file {path} must hold a mapping of NAME: VALUE.")
+    odd = [k for k in data if not isinstance(k, str)]
+    if odd:
+        raise UsageError(f"The parameters file {path} has names that are not text "
+                         f"({', '.join(repr(k) for k in odd[:5])[:200]}); expected NAME: VALUE.")
     return data
 
 
@@ -271,8 +285,10 @@ def _run(args) -> int:
             return _batch(args.runs, progress)
         else:
             from .report import run_report
+            from .report.parameters import check_kernel
 
             params = {**_read_params(args.parameters_file), **_parse_pairs(args.parameter, "-p")}
+            check_kernel(args.kernel)
             path = run_report(args.dataset, args.out, parameters=params, kernel_name=args.kernel,
                               progress=progress)
     print(path)

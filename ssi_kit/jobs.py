@@ -9,7 +9,8 @@ import logging
 from pathlib import Path
 
 from .exceptions import UsageError
-from .io import atomic_file, load_dataset, write_dataset, write_table
+from .io import load_dataset, write_dataset, write_table
+from .io.atomic import atomic_files, check_out_dir
 from .io.stream import write_blocks
 from .scoring import load_spec, score_days
 from .scoring.engine import score_blocks
@@ -55,6 +56,7 @@ def score_to_dir(dataset_dir, out, *, spec=None, start=None, end=None, every: in
     """
     if fmt not in ("csv", "parquet") or engine not in ("pandas", "dask"):
         raise UsageError(f"fmt must be csv or parquet and engine pandas or dask (got {fmt!r}, {engine!r}).")
+    check_out_dir(out)  # a file in the way is refused before any work
     step = progress or (lambda *_: None)
     scoring_spec = load_spec(spec)
     needed = ("members", *sorted(scoring_spec.tables_used() | {"connections"}))  # + network ranks
@@ -106,6 +108,7 @@ def simulate_to_dir(out, config, *, fmt="csv", force: bool = False) -> Path:
     """
     from .simulate import simulate_dataset
 
+    check_out_dir(out)
     sim = simulate_dataset(config)
     truth = json.dumps(sim.truth, indent=2, sort_keys=True, default=str) + "\n"
     return write_dataset(sim.tables, out, fmt=fmt, replace=force, extra_files={"truth.json": truth})
@@ -120,7 +123,8 @@ def claims_to_dir(dataset_dir, out, *, claims=None, ssi_source: str = "auto", se
     dataset_dir : path-like
         Dataset directory (validated first; nothing is written when invalid).
     out : path-like
-        Output directory; created if needed.
+        Output directory; created if needed.  The three files are replaced together;
+        other files in it are kept.
     claims : path-like, optional
         A claims registry YAML; default ``data/claims.yaml``.
     ssi_source : {"auto", "observed", "computed"}
@@ -134,6 +138,7 @@ def claims_to_dir(dataset_dir, out, *, claims=None, ssi_source: str = "auto", se
     """
     from .claims import evaluate_claims, load_claims
 
+    check_out_dir(out)  # a file in the way is refused before any work
     step = progress or (lambda _: None)
     registry = load_claims(claims)
     step("reading")
@@ -143,9 +148,9 @@ def claims_to_dir(dataset_dir, out, *, claims=None, ssi_source: str = "auto", se
     for claim_id, reason in report.untestable().items():
         log.warning("untestable: %s: %s", claim_id, reason)
     step("writing")
-    out = Path(out)
-    write_table(report.to_frame(), out / "claims.csv")
-    write_table(report.sensitivity, out / "sensitivity.csv")
-    with atomic_file(out / "claims.json") as tmp:
-        tmp.write_text(json.dumps(report.to_dict(), indent=2, allow_nan=False) + "\n", encoding="utf-8")
+    text = json.dumps(report.to_dict(), indent=2, allow_nan=False) + "\n"
+    with atomic_files(out, "claims") as stage:  # the three files change together
+        write_table(report.to_frame(), stage / "claims.csv")
+        write_table(report.sensitivity, stage / "sensitivity.csv")
+        (stage / "claims.json").write_text(text, encoding="utf-8")
     return report

@@ -564,12 +564,12 @@ def test_write_dataset_parquet_round_trip(tmp_path, valid_dir):
 def test_write_dataset_invalid_leaves_existing_target_untouched(tmp_path):
     target = tmp_path / "out"
     target.mkdir()
-    (target / "old.txt").write_text("keep me")
+    (target / "members.csv").write_text("member_id,industry\nold,S\n")
     bad = {"members": pd.DataFrame({"member_id": ["m1", "m1"], "industry": ["S", "S"]})}
     with pytest.raises(DatasetError):
         write_dataset(bad, target, replace=True)
-    assert _entries(target) == ["old.txt"]
-    assert (target / "old.txt").read_text() == "keep me"
+    assert _entries(target) == ["members.csv"]
+    assert (target / "members.csv").read_text() == "member_id,industry\nold,S\n"
     assert _entries(tmp_path) == ["out"]  # no temporary directories left
 
 
@@ -580,9 +580,15 @@ def test_write_dataset_refuses_non_empty_target(tmp_path):
     good = {"members": pd.DataFrame({"member_id": ["m1"], "industry": ["S"]})}
     with pytest.raises(UsageError, match="not empty"):
         write_dataset(good, target)
+    # replace=True (simulate --force) replaces only a dataset folder, never other files
+    with pytest.raises(UsageError, match="not part of a dataset"):
+        write_dataset(good, target, replace=True)
     assert _entries(target) == ["old.txt"]
+    (target / "old.txt").unlink()
+    (target / "members.csv").write_text("member_id,industry\nold,S\n")
     write_dataset(good, target, replace=True)
     assert _entries(target) == ["members.csv"]
+    assert (target / "members.csv").read_text().splitlines()[1] == "m1,S"
     assert _entries(tmp_path) == ["out"]
 
 

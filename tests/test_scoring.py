@@ -14,6 +14,7 @@ import pytest
 from conftest import identity_spec, simple_spec, write_tables
 from ssi_kit.exceptions import MissingTableError, UsageError
 from ssi_kit.io import load_dataset
+from ssi_kit.io.safe_yaml import dump_yaml
 from ssi_kit.jobs import score_to_dir
 from ssi_kit.scoring import SCORE_COLUMNS, apply_transform, band_of, score_dataset, score_days, tier_of
 
@@ -454,8 +455,6 @@ def test_score_to_dir_writes_scores_csv(tmp_path, valid_dir):
 
 
 def test_score_to_dir_network_ranks_with_spec_without_peers(tmp_path):
-    import yaml
-
     d = write_tables(tmp_path / "ds", {
         "members": "member_id,industry\nm1,S\nm2,S\n",
         "activity": "member_id,date,posts\nm1,2024-01-01,30\nm2,2024-01-01,10\n",
@@ -463,7 +462,7 @@ def test_score_to_dir_network_ranks_with_spec_without_peers(tmp_path):
     one = {"name": "posts", "source": "activity", "columns": ["posts"], "window": "all",
            "transform": "linear", "target": 100, "weight": 25}
     spec = tmp_path / "spec.yaml"
-    spec.write_text(yaml.safe_dump({"pillars": {p: [one] for p in
+    spec.write_text(dump_yaml({"pillars": {p: [one] for p in
                                                 ("brand", "people", "insights", "relationships")}}))
     s = pd.read_csv(score_to_dir(d, tmp_path / "out", spec=spec)).set_index("member_id")
     assert list(s["network_top_pct"]) == [50.0, 100.0]

@@ -8,6 +8,7 @@ import pytest
 import yaml
 
 from ssi_kit.exceptions import SpecError
+from ssi_kit.io.safe_yaml import dump_yaml
 from ssi_kit.io.schemas import ACTIVITY_COUNTS, PILLARS
 from ssi_kit.scoring import load_spec, parse_spec
 from ssi_kit.scoring.spec import SOURCES, TRANSFORMS
@@ -167,7 +168,7 @@ def test_unknown_top_level_key():
 
 def test_load_spec_from_path_round_trip(tmp_path):
     path = tmp_path / "spec.yaml"
-    path.write_text(yaml.safe_dump(_good()))
+    path.write_text(dump_yaml(_good()))
     spec = load_spec(path)
     assert spec.source == str(path) and spec.window_days == 30
 
@@ -186,7 +187,7 @@ def test_load_spec_missing_file_and_invalid_content(tmp_path):
     bad = copy.deepcopy(_good())
     bad["pillars"]["brand"][0]["weight"] = 1
     path = tmp_path / "w.yaml"
-    path.write_text(yaml.safe_dump(bad))
+    path.write_text(dump_yaml(bad))
     with pytest.raises(SpecError, match="weights must sum to 25"):
         load_spec(path)
 

@@ -22,7 +22,10 @@ from .results import ClaimResult, ClaimsReport
 from .sensitivity import sensitivity_table
 from .verdicts import verdict_of
 
-__all__ = ["evaluate_claims", "evaluate_claim", "Context"]
+__all__ = ["evaluate_claims", "evaluate_claim", "Context", "SSI_SOURCES"]
+
+#: Which SSI the claims are tested on (``auto``: observed readings when present).
+SSI_SOURCES = ("auto", "observed", "computed")
 
 
 @dataclass
@@ -88,7 +91,7 @@ def evaluate_claims(dataset: Dataset, claims=None, *, ssi_source: str = "auto", 
     -------
     ClaimsReport
     """
-    if ssi_source not in ("auto", "observed", "computed"):
+    if ssi_source not in SSI_SOURCES:
         raise UsageError(f"ssi_source must be auto, observed or computed, not {ssi_source!r}.")
     source = ("observed" if "ssi" in dataset else "computed") if ssi_source == "auto" else ssi_source
     claims = tuple(load_claims() if claims is None else claims)

@@ -6,16 +6,14 @@ every entry and reports every problem at once.
 """
 from __future__ import annotations
 
-import math
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
 from types import MappingProxyType
 from typing import Mapping
 
-import yaml
-
 from ..exceptions import InputError
+from ..io.safe_yaml import describe_key, describe_value, load_yaml
 
 __all__ = ["ClaimSpec", "GroupRule", "load_claims", "parse_claims", "default_claims_path",
            "CLAIM_TYPES", "RATIO_TYPES"]
@@ -33,6 +31,10 @@ CLAIM_TYPES: Mapping[str, tuple[tuple[str, ...], Mapping]] = MappingProxyType({
 RATIO_TYPES = ("ratio_of_means", "risk_ratio", "growth_ratio")
 _REQUIRED = ("claim_id", "type", "statement", "published", "null_value")
 _OPTIONAL = ("source", "year", "primary_source", "definition", "ambiguity", "margin", "params")
+#: Params naming a column or event of the dataset (text).
+_NAME_PARAMS = ("outcome", "group", "event", "column")
+#: Largest magnitude of a claim's numbers, and longest window (days).
+_MAX_NUMBER, _MAX_WINDOW_DAYS = 1e12, 10_000
 _RULE = re.compile(r"^\s*(>=|<=|>|<)\s*(median|q\d{1,2}|-?\d+(?:\.\d+)?)\s*$")
 
 
@@ -115,11 +117,7 @@ def load_claims(path=None) -> tuple[ClaimSpec, ...]:
         With every problem found, naming the claim and field.
     """
     path = Path(path) if path is not None else default_claims_path()
-    try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8"))
-    except (OSError, UnicodeDecodeError, yaml.YAMLError) as err:
-        raise InputError(f"Cannot read the claims registry {path}: {str(err).splitlines()[0]}.") from None
-    return parse_claims(data, source=str(path))
+    return parse_claims(load_yaml(path, what="claims registry"), source=str(path))
 
 
 def parse_claims(data, *, source: str = "<claims>") -> tuple[ClaimSpec, ...]:
@@ -142,15 +140,16 @@ def _parse_entry(index, entry, problems) -> ClaimSpec | None:
     if not isinstance(entry, dict):
         problems.append(f"claims[{index}]: expected a mapping.")
         return None
-    where = f"claims[{index}] ({entry.get('claim_id', '?')})"
+    claim_id = entry.get("claim_id")
+    label = claim_id if isinstance(claim_id, str) and len(claim_id) <= 60 and claim_id.isprintable() else "?"
+    where = f"claims[{index}] ({label})"
     before = len(problems)
     missing = [k for k in _REQUIRED if k not in entry]
-    extra = sorted(map(str, set(entry) - set(_REQUIRED) - set(_OPTIONAL)))
+    extra = sorted(describe_key(k) for k in entry if k not in _REQUIRED + _OPTIONAL)
     if missing:
         problems.append(f"{where}: missing {', '.join(missing)}.")
     if extra:
         problems.append(f"{where}: unknown field(s) {', '.join(extra)}.")
-    claim_id = entry.get("claim_id")
     if not isinstance(claim_id, str) or not re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]*", claim_id):
         problems.append(f"{where}: claim_id must be letters, digits and _.")
     for key in ("statement", "source", "definition", "ambiguity"):
@@ -159,16 +158,18 @@ def _parse_entry(index, entry, problems) -> ClaimSpec | None:
     if not isinstance(entry.get("primary_source", False), bool):
         problems.append(f"{where}: primary_source must be true or false.")
     year = entry.get("year")
-    if year is not None and (isinstance(year, bool) or not isinstance(year, int)):
-        problems.append(f"{where}: year must be a whole number.")
+    if year is not None and (isinstance(year, bool) or not isinstance(year, int) or not 0 < year < 10_000):
+        problems.append(f"{where}: year must be a whole number (a year), got {describe_value(year)}.")
     kind = entry.get("type")
-    if kind not in CLAIM_TYPES:
-        problems.append(f"{where}: type must be one of {', '.join(CLAIM_TYPES)}, got {kind!r}.")
+    if not isinstance(kind, str) or kind not in CLAIM_TYPES:
+        problems.append(f"{where}: type must be one of {', '.join(CLAIM_TYPES)}, got {describe_value(kind)}.")
+        kind = None
     nums = {k: _number(entry.get(k, 0.1 if k == "margin" else None))
             for k in ("published", "null_value", "margin")}
     for key, value in nums.items():
         if value is None or (key == "margin" and value <= 0):
-            problems.append(f"{where}: {key} must be a finite number{' > 0' if key == 'margin' else ''}.")
+            problems.append(f"{where}: {key} must be a finite number{' > 0' if key == 'margin' else ''} "
+                            f"(at most {_MAX_NUMBER:g} in size), got {describe_value(entry.get(key))}.")
     params = _params(where, kind, entry.get("params") or {}, problems)
     for key in ("published", "null_value"):
         if kind in RATIO_TYPES and nums[key] is not None and nums[key] <= 0:
@@ -187,7 +188,7 @@ def _parse_entry(index, entry, problems) -> ClaimSpec | None:
 
 
 def _number(value) -> float | None:
-    ok = isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value)
+    ok = isinstance(value, (int, float)) and not isinstance(value, bool) and abs(value) <= _MAX_NUMBER
     return float(value) if ok else None
 
 
@@ -200,7 +201,7 @@ def _params(where, kind, params, problems) -> dict:
     required, optional = CLAIM_TYPES[kind]
     out = {**optional, **params}
     missing = [k for k in required if k not in params]
-    extra = sorted(set(params) - set(required) - set(optional))
+    extra = sorted(describe_key(k) for k in params if k not in required and k not in optional)
     if missing:
         problems.append(f"{where}: params needs {', '.join(missing)} for type {kind}.")
     if extra:
@@ -211,8 +212,16 @@ def _params(where, kind, params, problems) -> dict:
                 out[key] = GroupRule.parse(params[key])
             except ValueError as err:
                 problems.append(f"{where}: params.{key}: {err}.")
-    for key in ("window_days", "per"):
-        value = out.get(key)
-        if key in out and (not isinstance(value, (int, float)) or isinstance(value, bool) or value <= 0):
-            problems.append(f"{where}: params.{key} must be a number > 0.")
+    for key in _NAME_PARAMS:
+        value = params.get(key, "")
+        if not isinstance(value, str) or len(value) > 100 or not value.isprintable():
+            problems.append(f"{where}: params.{key} must be a column or event name (text), "
+                            f"got {describe_value(value)}.")
+    window = out.get("window_days", 1)
+    if isinstance(window, bool) or not isinstance(window, int) or not 0 < window <= _MAX_WINDOW_DAYS:
+        problems.append(f"{where}: params.window_days must be a whole number of days from 1 to "
+                        f"{_MAX_WINDOW_DAYS}, got {describe_value(window)}.")
+    per = _number(out.get("per", 1))
+    if per is None or per <= 0:
+        problems.append(f"{where}: params.per must be a number > 0, got {describe_value(out.get('per'))}.")
     return out

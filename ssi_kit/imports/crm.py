@@ -27,6 +27,7 @@ import pandas as pd
 from ..exceptions import ImportFormatError
 from .merge import ImportSummary
 from .merge import UNKNOWN_INDUSTRY, write_imported
+from .privacy import redact, refuse_contact_ids
 from .tables import load_mapping, parse_dates, parse_numbers, read_table_file
 
 __all__ = ["import_crm", "read_crm"]
@@ -69,6 +70,11 @@ def read_crm(path, *, mapping, quotas=None) -> dict[str, pd.DataFrame]:
     ImportFormatError
         Naming the file, the column, the rows and what was expected.
     """
+    return _read(path, mapping, quotas, guard=False)
+
+
+def _read(path, mapping, quotas, guard) -> dict[str, pd.DataFrame]:
+    """:func:`read_crm`; ``guard`` refuses seller ids holding contact details (naming lines)."""
     if mapping is None:
         raise ImportFormatError(path, "was given without a column mapping",
                                 "--map MAP.yaml naming at least the owner (member_id) and created columns")
@@ -78,7 +84,9 @@ def read_crm(path, *, mapping, quotas=None) -> dict[str, pd.DataFrame]:
                                    sheet=conf.get("sheet"))
     cols = _columns(raw, conf["columns"], path)
     opps = _opportunities(raw, cols, conf, decimal, path)
-    quota = _read_quotas(quotas, conf.get("quotas"), freq, mapping) if quotas is not None else None
+    if guard:
+        refuse_contact_ids(opps["member_id"], file=path, where=f"column {cols['member_id']!r}")
+    quota = _read_quotas(quotas, conf.get("quotas"), freq, mapping, guard) if quotas is not None else None
     if quota is not None and "revenue" not in opps:
         raise ImportFormatError(path, "has no revenue to compare with the quotas",
                                 "amount, closed and won (or stage) columns in the mapping")
@@ -105,7 +113,7 @@ def import_crm(path, out, *, mapping, quotas=None, salt: str | None = None) -> I
     -------
     ImportSummary
     """
-    tables = read_crm(path, mapping=mapping, quotas=quotas)
+    tables = _read(path, mapping, quotas, guard=salt is None)
     return write_imported(out, tables, source=str(path), file=path, salt=salt)
 
 
@@ -122,7 +130,7 @@ def _columns(raw: pd.DataFrame, mapped: dict, path) -> dict[str, str]:
     missing = [h for h in mapped if h not in raw.columns]
     if missing:
         raise ImportFormatError(path, f"has no column {', '.join(map(repr, missing))} named in the mapping",
-                                f"the columns it names (the file has {', '.join(map(repr, raw.columns[:12]))})")
+                                f"the columns it names (the file has {redact(', '.join(map(repr, raw.columns[:12])))})")
     cols = {}
     for header, target in mapped.items():
         if target in cols:
@@ -185,9 +193,6 @@ def _key(value) -> str:
 
 def _won(raw, cols, won_values, path) -> pd.Series | None:
     """Whether each opportunity was won, from the won column or the stage; None when unknown."""
-    if won_values is not None and (not isinstance(won_values, list) or not won_values):
-        raise ImportFormatError(path, f"the mapping's won_values is {won_values!r}",
-                                "a list of the values meaning won, e.g. [Closed Won]")
     wanted = {_key(v) for v in won_values} if won_values else None
     if "won" in cols:
         values = raw[cols["won"]]
@@ -240,11 +245,9 @@ def _spans(keys: pd.DataFrame, freq: str) -> pd.MultiIndex:
     return pd.MultiIndex.from_tuples(pairs, names=["member_id", "period"])
 
 
-def _read_quotas(path, section, freq: str, mapping) -> pd.DataFrame:
+def _read_quotas(path, section, freq: str, mapping, guard) -> pd.DataFrame:
     where = f"{mapping} (quotas)" if not isinstance(mapping, dict) else "the quotas mapping"
-    if section is not None and not isinstance(section, dict):
-        raise ImportFormatError(where, "is not a mapping", "quotas: {columns: {SELLER: member_id, ...}}")
-    conf = load_mapping(section or {}, _QUOTA_KEYS, targets=_QUOTA_TARGETS)
+    conf = load_mapping(section or {}, _QUOTA_KEYS, targets=_QUOTA_TARGETS, where=where)
     raw, decimal = read_table_file(path, separator=conf.get("separator"), decimal=conf.get("decimal"),
                                    sheet=conf.get("sheet"))
     absent = [h for h in conf["columns"] if h not in raw.columns]
@@ -268,6 +271,8 @@ def _read_quotas(path, section, freq: str, mapping) -> pd.DataFrame:
                           "quota": parse_numbers(raw[cols["quota"]], path=path, column=cols["quota"],
                                                  decimal=decimal)})
     _require(quota["quota"].notna(), raw[cols["quota"]], cols["quota"], path, "a quota on every row")
+    if guard:
+        refuse_contact_ids(quota["member_id"], file=path, where=f"column {cols['member_id']!r}")
     dup = quota.duplicated(subset=["member_id", "period"], keep=False)
     _require(~dup, raw[cols["period"]], cols["period"], path, "one quota per seller and period")
     return quota.reset_index(drop=True)

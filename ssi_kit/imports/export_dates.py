@@ -4,6 +4,8 @@
 ``2026-01-15 10:00:00``, ``9/5/26, 1:12 AM``, ``Sat Sep 05 08:12:14 UTC 2026``,
 ``Jan 2015`` and their kin, keeping the date and time as written (no time-zone
 conversion); slash dates are month-first unless the column shows day-first.
+Dates are written with the digits 0-9: other scripts' digits (``٣``, ``５``) make a
+value that is not a date (refused by :func:`date_column`), never a date misread.
 """
 from __future__ import annotations
 
@@ -18,16 +20,16 @@ __all__ = ["parse_export_dates", "date_column"]
 
 _MONTHS = ("january", "february", "march", "april", "may", "june", "july", "august",
            "september", "october", "november", "december")
-_TIME_RE = re.compile(r"(\d{1,2}):(\d{2})(?::(\d{2})(?:\.\d+)?)?\s*(?:([AaPp])\.?[Mm]\.?)?")
+_TIME_RE = re.compile(r"(\d{1,2}):(\d{2})(?::(\d{2})(?:\.\d+)?)?\s*(?:([AaPp])\.?[Mm]\.?)?", re.ASCII)
 _T = r"(?:(?:[ T]|,\s*)\d{1,2}:\d{2}(?::\d{2}(?:\.\d+)?)?\s*(?:[AaPp]\.?[Mm]\.?)?)?"
 _Z = r"(?:\s*(?:Z|UTC|GMT|[+-]\d{2}:?\d{2}|[A-Z]{3,4}))?"
 _PATTERNS = (  # (order of the captured groups, pattern)
-    ("ymd", re.compile(rf"(\d{{4}})[-/.](\d{{1,2}})[-/.](\d{{1,2}}){_T}{_Z}")),
-    ("dNy", re.compile(rf"(\d{{1,2}})[ -]([A-Za-z]{{3,9}})\.?,?[ -](\d{{4}}){_T}{_Z}")),
-    ("mdy", re.compile(rf"(\d{{1,2}})/(\d{{1,2}})/(\d{{4}}|\d{{2}}),?{_T}{_Z}")),
-    ("Ndy", re.compile(rf"(?:[A-Za-z]{{3,9}},? )?([A-Za-z]{{3,9}})\.? (\d{{1,2}}),?{_T}{_Z},? (\d{{4}})")),
-    ("Ny", re.compile(r"([A-Za-z]{3,9})\.?,? (\d{4})")),
-    ("y", re.compile(r"(\d{4})")),
+    ("ymd", re.compile(rf"(\d{{4}})[-/.](\d{{1,2}})[-/.](\d{{1,2}}){_T}{_Z}", re.ASCII)),
+    ("dNy", re.compile(rf"(\d{{1,2}})[ -]([A-Za-z]{{3,9}})\.?,?[ -](\d{{4}}){_T}{_Z}", re.ASCII)),
+    ("mdy", re.compile(rf"(\d{{1,2}})/(\d{{1,2}})/(\d{{4}}|\d{{2}}),?{_T}{_Z}", re.ASCII)),
+    ("Ndy", re.compile(rf"(?:[A-Za-z]{{3,9}},? )?([A-Za-z]{{3,9}})\.? (\d{{1,2}}),?{_T}{_Z},? (\d{{4}})", re.ASCII)),
+    ("Ny", re.compile(r"([A-Za-z]{3,9})\.?,? (\d{4})", re.ASCII)),
+    ("y", re.compile(r"(\d{4})", re.ASCII)),
 )
 
 

@@ -4,17 +4,17 @@ The export ("Get a copy of your data") is a ZIP, or the folder it unpacks to, of
 files whose layout drifts between vintages.  This module hides that drift:
 
 * :func:`open_export` lists the export's files without trusting a ZIP's member
-  names and reads the wanted ones **in memory** (nothing is ever extracted), under
-  limits on per-file and total uncompressed size and on the compression ratio.
-* :func:`read_export_csv` decodes (byte-order marks, UTF-8 or Windows-1252), finds
-  the header row by its column names (Connections.csv has a preamble), drops
-  trailing empty columns and merges duplicate column names.
+  names and reads the wanted ones (nothing is ever extracted), under limits on
+  per-file and total uncompressed size, on the compression ratio and on rows.
+* each file is streamed through :func:`~ssi_kit.imports.export_csv.read_export_csv`
+  (re-exported here) as its bytes are unpacked, keeping only the columns the
+  importer uses, so memory follows the useful data (a few dates and ids per row),
+  not the size of the file (message texts are never held whole).
 * dates are read by :mod:`ssi_kit.imports.export_dates`.
-* :func:`repair_mojibake` undoes UTF-8 text that was decoded as Latin-1 (``Ã©``).
+* :func:`repair_mojibake` (re-exported) undoes UTF-8 text decoded as Latin-1 (``Ã©``).
 """
 from __future__ import annotations
 
-import csv
 import datetime as dt
 import io
 import os
@@ -29,6 +29,8 @@ from pathlib import Path, PurePosixPath
 import pandas as pd
 
 from ..exceptions import ImportFormatError
+from ..io.raw import not_regular
+from .export_csv import decode_text, read_export_csv, repair_mojibake
 
 __all__ = [
     "ZipLimits", "ExportContents", "open_export", "canonical_name", "decode_text",
@@ -36,8 +38,6 @@ __all__ = [
 ]
 
 _MIB = 1024 * 1024
-#: How many rows may precede the header row (Connections.csv has a short preamble).
-_HEADER_SEARCH_ROWS = 50
 #: Deepest folder level searched for the export's files (``x/Basic_.../Profile.csv``).
 _MAX_DEPTH = 3
 #: What a damaged or unsupported ZIP may raise while being listed or read.
@@ -62,6 +62,8 @@ class ZipLimits:
         ... checked for members larger than this (tiny files compress well).
     max_members : int
         Most members a ZIP may hold.
+    max_rows : int
+        Most records one file may hold (each kept record costs memory).
     """
 
     max_file_bytes: int = 256 * _MIB
@@ -69,11 +71,12 @@ class ZipLimits:
     max_ratio: float = 100.0
     ratio_min_bytes: int = 1 * _MIB
     max_members: int = 20_000
+    max_rows: int = 2_000_000
 
 
 @dataclass(frozen=True)
 class ExportContents:
-    """The wanted files of one export, read into memory.
+    """The wanted files of one export, read.
 
     Attributes
     ----------
@@ -83,9 +86,9 @@ class ExportContents:
         The export folder inside the ZIP or folder (``""`` at top level).
     folder_date : datetime.date or None
         The export date from a ``..._LinkedInDataExport_MM-DD-YYYY`` name.
-    files : dict of str to list of (str, bytes)
+    files : dict of str to list of (str, pandas.DataFrame)
         Per canonical name (see :func:`canonical_name`), the parts found: a display
-        name for messages and the raw bytes.
+        name for messages and the part as :func:`read_export_csv` reads it.
     """
 
     source: str
@@ -121,8 +124,10 @@ def open_export(path, wanted, *, limits: ZipLimits | None = None) -> ExportConte
     ----------
     path : path-like
         The ZIP, the export folder, or a folder holding one export folder.
-    wanted : iterable of str
-        Canonical names (``"connections"``, ``"shares"``, ...) to read.
+    wanted : mapping of str to (tuple of str, collection of str or None)
+        Canonical names (``"connections"``, ``"shares"``, ...) to read, each with the
+        columns its header must name and the columns to keep (None: all); see
+        :func:`read_export_csv`.
     limits : ZipLimits, optional
 
     Returns
@@ -135,29 +140,34 @@ def open_export(path, wanted, *, limits: ZipLimits | None = None) -> ExportConte
         Not a ZIP or folder, an unsafe or oversized ZIP, no export files, or
         several exports in one place.
     """
-    path, limits, wanted = Path(path), limits or ZipLimits(), set(wanted)
+    path, limits, wanted = Path(path), limits or ZipLimits(), dict(wanted)
     if path.is_dir():
         return _open_dir(path, wanted, limits)
-    if path.is_file():
+    why = not_regular(path)
+    if why is None:
         return _open_zip(path, wanted, limits)
-    raise ImportFormatError(str(path), "no such file or folder", _EXPECTED_SOURCE)
+    raise ImportFormatError(str(path), "no such file or folder" if why == "missing" else f"is {why}",
+                            _EXPECTED_SOURCE)
 
 
-def _open_dir(path: Path, wanted: set, limits: ZipLimits) -> ExportContents:
+def _open_dir(path: Path, wanted: dict, limits: ZipLimits) -> ExportContents:
     """Read the wanted files of an unpacked export folder."""
     root, chosen = _choose_files(str(path), _dir_listing(path), wanted)
-    files = {name: [(f"{path}/{rel}", _read_dir_file(path, rel, limits)) for rel in rels]
+    files = {name: [(f"{path}/{rel}", read_export_csv(lambda rel=rel: _open_dir_file(path, rel, limits),
+                                                      f"{path}/{rel}", *wanted[name], max_rows=limits.max_rows))
+                    for rel in rels]
              for name, rels in chosen.items()}
     return ExportContents(str(path), root, export_date_from_name(root, path.name), files)
 
 
-def _open_zip(path: Path, wanted: set, limits: ZipLimits) -> ExportContents:
-    """Check every member of a ZIP, then read the wanted ones in memory."""
+def _open_zip(path: Path, wanted: dict, limits: ZipLimits) -> ExportContents:
+    """Check every member of a ZIP, then read (stream) the wanted ones."""
     try:
         with zipfile.ZipFile(path) as archive:
             sizes = _zip_listing(path, archive, limits)
             root, chosen = _choose_files(str(path), sizes, wanted)
-            files = {name: [(f"{path}/{rel}", _read_member(path, archive, rel, limits)) for rel in rels]
+            files = {name: [(f"{path}/{rel}", _read_member(path, archive, rel, limits, wanted[name]))
+                            for rel in rels]
                      for name, rels in chosen.items()}
     except _ZIP_ERRORS as err:
         raise ImportFormatError(str(path), f"cannot be read as a ZIP archive ({_reason(err)})",
@@ -219,33 +229,45 @@ def _check_size(path: Path, info: zipfile.ZipInfo, limits: ZipLimits) -> None:
                                 f"a ratio of at most {limits.max_ratio:.0f}:1")
 
 
-def _read_member(path: Path, archive: zipfile.ZipFile, name: str, limits: ZipLimits) -> bytes:
-    """Read one member in memory, never more than its declared size or the limit."""
-    info = archive.getinfo(name)
+def _read_member(path: Path, archive: zipfile.ZipFile, name: str, limits: ZipLimits,
+                 columns: tuple) -> pd.DataFrame:
+    """Stream one member through :func:`read_export_csv`, never past its declared size or the limit."""
+    info, where = archive.getinfo(name), f"{path}/{name}"
     cap = min(info.file_size, limits.max_file_bytes)
+
+    def opener():
+        return _Capped(archive.open(info), cap, where, "unpacks to more than its declared size",
+                       "a member whose size matches the archive's directory")
+
     try:
-        with archive.open(info) as stream:
-            data = _read_capped(stream, cap)
+        return read_export_csv(opener, where, *columns, max_rows=limits.max_rows)
     except _ZIP_ERRORS as err:
-        raise ImportFormatError(f"{path}/{name}", f"cannot be unpacked ({_reason(err)})",
+        raise ImportFormatError(where, f"cannot be unpacked ({_reason(err)})",
                                 "an intact member of the ZIP LinkedIn sends") from None
-    if data is None:
-        raise ImportFormatError(f"{path}/{name}", "unpacks to more than its declared size",
-                                "a member whose size matches the archive's directory")
-    return data
 
 
-def _read_capped(stream, cap: int) -> bytes | None:
-    """Read ``stream`` in chunks; None when it holds more than ``cap`` bytes."""
-    chunks, total = [], 0
-    while True:
-        chunk = stream.read(min(_MIB, cap - total + 1))
-        if not chunk:
-            return b"".join(chunks)
-        total += len(chunk)
-        if total > cap:
-            return None
-        chunks.append(chunk)
+class _Capped(io.RawIOBase):
+    """A binary stream that refuses (:class:`ImportFormatError`) to yield more than ``cap`` bytes."""
+
+    def __init__(self, stream, cap: int, where: str, problem: str, expected: str):
+        super().__init__()
+        self._stream, self._left = stream, cap
+        self._error = (where, problem, expected)
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buffer) -> int:
+        data = self._stream.read(min(len(buffer), self._left + 1))
+        if len(data) > self._left:
+            raise ImportFormatError(*self._error)
+        self._left -= len(data)
+        buffer[:len(data)] = data
+        return len(data)
+
+    def close(self) -> None:
+        self._stream.close()
+        super().close()
 
 
 def _dir_listing(path: Path) -> dict[str, int]:
@@ -257,26 +279,26 @@ def _dir_listing(path: Path) -> dict[str, int]:
         dirs[:] = sorted(d for d in dirs if not d.startswith(".") and depth < _MAX_DEPTH)
         for name in names:
             full = Path(here) / name
-            if name.lower().endswith(".csv") and not full.is_symlink() and full.is_file():
-                sizes[(rel / name).as_posix()] = full.stat().st_size
+            if name.lower().endswith(".csv") and not full.is_symlink():  # FIFOs etc. refused when read
+                sizes[(rel / name).as_posix()] = full.stat().st_size if full.is_file() else 0
     return sizes
 
 
-def _read_dir_file(path: Path, rel: str, limits: ZipLimits) -> bytes:
-    """Read one file of an export folder, at most the per-file limit."""
+def _open_dir_file(path: Path, rel: str, limits: ZipLimits) -> _Capped:
+    """Open one regular file of an export folder, to be read up to the per-file limit."""
     where = f"{path}/{rel}"
+    why = not_regular(path / rel)
+    if why:
+        raise ImportFormatError(where, f"is {why}", "a regular file")
     try:
-        with open(path / rel, "rb") as stream:
-            data = _read_capped(stream, limits.max_file_bytes)
+        stream = open(path / rel, "rb")
     except OSError as err:
         raise ImportFormatError(where, f"cannot be read ({err.strerror or err})", "a readable file") from None
-    if data is None:
-        raise ImportFormatError(where, f"is larger than {limits.max_file_bytes} bytes",
-                                f"files of at most {limits.max_file_bytes // _MIB} MiB")
-    return data
+    return _Capped(stream, limits.max_file_bytes, where, f"is larger than {limits.max_file_bytes} bytes",
+                   f"files of at most {limits.max_file_bytes // _MIB} MiB")
 
 
-def _choose_files(source: str, sizes: dict[str, int], wanted: set) -> tuple[str, dict[str, list[str]]]:
+def _choose_files(source: str, sizes: dict[str, int], wanted) -> tuple[str, dict[str, list[str]]]:
     """The export root (shallowest folder with wanted files) and its wanted files."""
     found: dict[str, dict[str, list[str]]] = {}
     for rel in sizes:
@@ -299,160 +321,3 @@ def _prefer_exact(rels: list[str]) -> list[str]:
     """``Shares.csv`` alone when present, else every ``Shares_<id>.csv`` part."""
     exact = [r for r in rels if not re.search(r"_\d{4,}\.csv$", r, re.I)]
     return sorted(exact[:1] or rels)
-
-
-# --------------------------------------------------------------------------- text
-
-def _mojibake_pattern() -> re.Pattern:
-    """A UTF-8 lead byte then its continuation bytes, each as Latin-1 or Windows-1252 shows it."""
-    def chars(lo, hi):
-        """A character class of the bytes ``lo``..``hi`` as either code page decodes them."""
-        out = set()
-        for b in range(lo, hi + 1):
-            out.add(chr(b))  # as Latin-1 reads it
-            try:
-                out.add(bytes([b]).decode("cp1252"))  # as Windows-1252 reads it
-            except UnicodeDecodeError:
-                pass
-        return "[" + "".join(re.escape(c) for c in sorted(out)) + "]"
-
-    cont = chars(0x80, 0xBF)
-    return re.compile(f"{chars(0xC2, 0xDF)}{cont}|{chars(0xE0, 0xEF)}{cont}{{2}}|{chars(0xF0, 0xF4)}{cont}{{3}}")
-
-
-_MOJIBAKE = _mojibake_pattern()
-
-
-def _unmangle(match: re.Match) -> str:
-    """The UTF-8 character a mojibake sequence stands for (unchanged when it is none)."""
-    text = match.group(0)
-    for encoding in ("cp1252", "latin-1"):
-        try:
-            return text.encode(encoding).decode("utf-8")
-        except UnicodeError:
-            continue
-    return text
-
-
-def repair_mojibake(text):
-    """Undo UTF-8 read as Latin-1/Windows-1252 (``JosÃ©`` -> ``José``); other text unchanged.
-
-    Only byte sequences that form valid UTF-8 are repaired, so genuine accented
-    text is left alone.  Non-strings are returned as they are.
-    """
-    if not isinstance(text, str) or text.isascii():
-        return text
-    for _ in range(2):  # text mangled twice is repaired twice
-        fixed = _MOJIBAKE.sub(_unmangle, text)
-        if fixed == text:
-            break
-        text = fixed
-    return text.lstrip("\ufeff")
-
-
-def decode_text(data: bytes) -> str:
-    """Decode a file: byte-order marks honoured, UTF-8, else Windows-1252, else Latin-1 (never fails)."""
-    if data.startswith((b"\xff\xfe", b"\xfe\xff")):
-        try:
-            return data.decode("utf-16")
-        except UnicodeDecodeError:
-            pass
-    data = data[3:] if data.startswith(b"\xef\xbb\xbf") else data
-    for encoding in ("utf-8", "cp1252"):
-        try:
-            return data.decode(encoding)
-        except UnicodeDecodeError:
-            continue
-    return data.decode("latin-1")
-
-
-# --------------------------------------------------------------------------- CSV
-
-def _norm_column(name: str) -> str:
-    """A header cell as compared: repaired, no BOM, single-spaced, case-folded."""
-    return " ".join(repair_mojibake(name).replace("\ufeff", "").split()).casefold()
-
-
-def _rows(text: str, file: str):
-    """Yield ``(first line number, cells)`` of each CSV record (quoted newlines allowed)."""
-    reader = csv.reader(io.StringIO(text, newline=""))
-    start = 1
-    try:
-        for cells in reader:
-            yield start, cells
-            start = reader.line_num + 1
-    except csv.Error as err:
-        raise ImportFormatError(file, f"is not valid CSV near line {reader.line_num} ({err})",
-                                "comma-separated values as LinkedIn writes them") from None
-
-
-def _find_header(rows, required: tuple[str, ...], file: str) -> list[str]:
-    """Consume rows up to and including the header: the first row naming every required column."""
-    need = {_norm_column(c) for c in required}
-    for index, (_, cells) in enumerate(rows):
-        if need <= {_norm_column(c) for c in cells}:
-            return cells
-        if index >= _HEADER_SEARCH_ROWS:
-            break
-    raise ImportFormatError(file, "has no header row naming the columns " + ", ".join(required),
-                            "LinkedIn's header row (the file may be truncated, or not this export file)")
-
-
-def read_export_csv(data: bytes, file: str, required: tuple[str, ...]) -> pd.DataFrame:
-    """Read one export CSV into text columns, whatever its quirks.
-
-    Parameters
-    ----------
-    data : bytes
-        The file's content.
-    file : str
-        Its name, for messages.
-    required : tuple of str
-        Columns the header row must name (matched ignoring case and spacing).
-
-    Returns
-    -------
-    pandas.DataFrame
-        One text column per header name (as written in ``required`` where they
-        match; duplicates merged: the first non-blank value wins; unnamed trailing
-        columns dropped) plus ``_line``, the file line each record starts on.
-        Blank records are skipped; an empty file gives no rows.
-
-    Raises
-    ------
-    ImportFormatError
-        When the header is missing or the file is not CSV.
-    """
-    text = decode_text(data)
-    if not text.strip():
-        return pd.DataFrame({**{c: pd.Series([], dtype="str") for c in required}, "_line": []})
-    rows = _rows(text, file)
-    header = _find_header(rows, required, file)
-    canon = {_norm_column(c): c for c in required}
-    names = [canon.get(_norm_column(c), " ".join(repair_mojibake(c).replace("\ufeff", "").split()))
-             for c in header]
-    lines, records = [], []
-    for line, cells in rows:
-        if any(c.strip() for c in cells):
-            lines.append(line)
-            records.append((cells + [""] * len(names))[:len(names)])
-    return _merge_duplicates(names, records, lines)
-
-
-def _merge_duplicates(names: list[str], records: list[list[str]], lines: list[int]) -> pd.DataFrame:
-    """One column per distinct non-empty name; duplicates coalesced left to right."""
-    columns: dict[str, list[str]] = {}
-    for i, name in enumerate(names):
-        if not name:
-            continue
-        values = [r[i] for r in records]
-        if name in columns:
-            columns[name] = [old if old.strip() else new for old, new in zip(columns[name], values)]
-        else:
-            columns[name] = values
-    frame = pd.DataFrame({n: pd.Series(v, dtype="str") for n, v in columns.items()})
-    frame["_line"] = pd.Series(lines, dtype="int64")
-    return frame
-
-
-# --------------------------------------------------------------------------- dates

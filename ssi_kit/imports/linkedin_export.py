@@ -30,9 +30,9 @@ import pandas as pd
 
 from ..exceptions import ImportFormatError, UsageError
 from .export_dates import date_column, parse_export_dates
-from .export_files import ZipLimits, open_export, read_export_csv, repair_mojibake
+from .export_files import ZipLimits, open_export, repair_mojibake
 from .merge import ImportSummary, merge_into_dir
-from .privacy import pseudonymize_tables
+from .privacy import pseudonymize_tables, refuse_contact_option
 
 __all__ = ["import_linkedin_export", "read_linkedin_export", "EXPORT_FILES"]
 
@@ -51,6 +51,23 @@ EXPORT_FILES = {
     "comments": ("Comments.csv", ("Date", "Link", "Message")),
     "reactions": ("Reactions.csv", ("Date", "Type", "Link")),
     "company follows": ("Company Follows.csv", ("Organization", "Followed On")),
+}
+
+#: Canonical file name -> the columns the importer reads (the only ones kept in memory).
+_USED = {
+    "profile": ("First Name", "Last Name", "Headline", "Summary", "Industry"),
+    "positions": ("Company Name", "Title"),
+    "education": ("School Name", "Degree Name"),
+    "skills": ("Name",),
+    "recommendations_received": ("Status", "Creation Date"),
+    "endorsement_received_info": ("Endorsement Date",),
+    "connections": ("Connected On",),
+    "invitations": ("Direction", "Sent At", "inviterProfileUrl", "inviteeProfileUrl"),
+    "messages": ("CONVERSATION ID", "FROM", "DATE", "SENDER PROFILE URL", "IS MESSAGE DRAFT", "FOLDER"),
+    "shares": ("Date",),
+    "comments": ("Date",),
+    "reactions": ("Date",),
+    "company follows": ("Followed On",),
 }
 
 #: Activity count -> (file, date column): one event per row.
@@ -92,8 +109,11 @@ def import_linkedin_export(path, out, *, member_id: str | None = None, industry:
     ------
     InputError
         (:class:`~ssi_kit.exceptions.ImportFormatError` for a bad export); nothing is
-        written then.
+        written then.  :class:`~ssi_kit.exceptions.UsageError` when ``member_id`` is an e-mail
+        address or a phone number and no ``salt`` is given.
     """
+    if salt is None:
+        refuse_contact_option(member_id)
     tables = read_linkedin_export(path, member_id=member_id, industry=industry, salt=salt, limits=limits)
     return merge_into_dir(out, tables, source=f"LinkedIn export {path}")
 
@@ -125,7 +145,8 @@ def read_linkedin_export(path, *, member_id: str | None = None, industry: str | 
     ImportFormatError
         For an unsafe or unreadable ZIP, a file without its header, an unreadable date.
     """
-    contents = open_export(path, EXPORT_FILES, limits=limits)
+    wanted = {name: (required, frozenset(_USED[name])) for name, (_, required) in EXPORT_FILES.items()}
+    contents = open_export(path, wanted, limits=limits)
     frames = _read_frames(contents.files)
     person = _person(frames.get("profile"))
     me = _member_id(member_id, person["name"])
@@ -145,11 +166,10 @@ def read_linkedin_export(path, *, member_id: str | None = None, industry: str | 
 
 
 def _read_frames(files: dict) -> dict[str, pd.DataFrame]:
-    """Each export file read (its parts concatenated), by canonical name."""
+    """Each export file (its parts concatenated, each marked with its ``_file``), by canonical name."""
     frames = {}
     for name, parts in files.items():
-        required = EXPORT_FILES[name][1]
-        read = [read_export_csv(data, display, required).assign(_file=display) for display, data in parts]
+        read = [frame.assign(_file=display) for display, frame in parts]
         frames[name] = pd.concat(read, ignore_index=True) if len(read) > 1 else read[0]
     return frames
 

@@ -11,22 +11,21 @@ under a temporary name, then moved into place); other files in the folder are ke
 """
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import pandas as pd
 
 from ..exceptions import ImportFormatError, UsageError
-from ..io import MODELS, TABLE_NAMES, load_dataset, validate_tables, write_table
-from .privacy import pseudonymize_tables
+from ..io import MODELS, TABLE_NAMES, load_dataset, validate_tables
+from ..io.dataset import write_tables
+from .privacy import ID_COLUMNS, pseudonymize_tables, refuse_contact_ids
 from ..io.schemas import table_key
 
 __all__ = ["ImportSummary", "merge_tables", "merge_into_dir", "write_imported", "UNKNOWN_INDUSTRY"]
 
 #: Industry written for a seller whose industry no source names.
 UNKNOWN_INDUSTRY = "unknown"
-_EMAIL = re.compile(r"[^@\s]+@[^@\s]+\.[^@\s]+")
 
 #: Tables whose rows are replaced whole when the key matches.
 _ROW_WISE = ("ssi", "outcomes")
@@ -120,10 +119,8 @@ def merge_into_dir(out, tables: dict[str, pd.DataFrame], *, source: str) -> Impo
         summary.added[name], summary.replaced[name], summary.unchanged[name] = (
             counts["added"], counts["replaced"], counts["unchanged"])
     validated = validate_tables(current)
-    out.mkdir(parents=True, exist_ok=True)
-    for name in tables:  # validated together first, then each table replaced atomically
-        if name in validated:
-            write_table(validated[name], out / f"{name}.{fmts.get(name, 'csv')}")
+    write_tables({f"{name}.{fmts.get(name, 'csv')}": validated[name]  # validated, then replaced together
+                  for name in tables if name in validated}, out)
     return summary
 
 
@@ -151,7 +148,8 @@ def write_imported(out, tables: dict[str, pd.DataFrame], *, source: str, file, s
     Raises
     ------
     ImportFormatError
-        When seller ids look like e-mail addresses and no salt is given.
+        When seller ids look like e-mail addresses or phone numbers and no salt is given
+        (the importers check where the ids are read, naming lines; this is the last guard).
     UsageError
         When ``out`` is a file.
     """
@@ -159,7 +157,9 @@ def write_imported(out, tables: dict[str, pd.DataFrame], *, source: str, file, s
     if out.exists() and not out.is_dir():
         raise UsageError(f"--out {out} is a file; expected a dataset folder (new, empty or existing).")
     if salt is None:
-        _refuse_email_ids(tables, file)
+        for name, table in tables.items():
+            for col in [c for c in ID_COLUMNS if c in table.columns]:
+                refuse_contact_ids(table[col], file=file, where=f"the {col} values read", unit=None)
     else:
         tables = pseudonymize_tables(tables, salt)
     tables = {name: _extras_as_text(name, t) for name, t in tables.items()}
@@ -169,17 +169,6 @@ def write_imported(out, tables: dict[str, pd.DataFrame], *, source: str, file, s
         if name in summary.replaced:
             summary.replaced[name] += n
     return summary
-
-
-def _refuse_email_ids(tables, file) -> None:
-    for table in tables.values():
-        for col in {"member_id", "connection_id"} & set(table.columns):
-            n = int(table[col].astype(str).str.fullmatch(_EMAIL.pattern).sum())
-            if n:
-                raise ImportFormatError(file, f"{n} seller id(s) look like e-mail addresses, which "
-                                        "are never copied into a dataset",
-                                        "ids that are not e-mail addresses: map another id column, "
-                                        "or pass --pseudonymize with a salt")
 
 
 def _extras_as_text(name: str, table: pd.DataFrame) -> pd.DataFrame:

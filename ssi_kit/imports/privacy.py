@@ -1,17 +1,43 @@
-"""Pseudonyms for seller ids: salted hashes, the same across tables and imports."""
+"""Privacy of seller ids and messages: pseudonyms, contact-detail checks and redaction.
+
+Seller ids are what a dataset keeps of a person.  Every importer refuses ids that look
+like contact details (an e-mail address or a phone number) unless they are pseudonymized,
+and no message of an importer quotes contact details found in the data: :func:`redact`
+replaces them by ``<e-mail address>`` / ``<phone number>``.
+
+What counts as a phone number: a run of digits with the usual separators (spaces,
+``-``, ``.``, ``()``) holding 7 to 15 digits that starts with ``+`` (``+1 555 0142``), or
+that is grouped like a national number (``(555) 010-4477``, ``020 7946 0958``,
+``555-0142``).  Dates (``2026-01-10``, ``10.01.2026``), decimals and bare digit runs
+(employee numbers such as ``100234``) are not phone numbers.
+"""
 from __future__ import annotations
 
 import hashlib
 import os
+import re
 
 import pandas as pd
 
-from ..exceptions import UsageError
+from ..exceptions import ImportFormatError, UsageError
 
-__all__ = ["pseudonym", "pseudonymize_tables", "salt_from"]
+__all__ = ["pseudonym", "pseudonymize_tables", "salt_from", "contact_kind", "redact",
+           "refuse_contact_ids", "refuse_contact_option", "ID_COLUMNS"]
 
 #: Columns that hold seller ids.
 ID_COLUMNS = ("member_id", "connection_id")
+
+_NOT_EMAIL = r"\s@'\"<>(),;:\[\]{}"
+_EMAIL = re.compile(rf"[^{_NOT_EMAIL}]+@[^{_NOT_EMAIL}]+")
+#: Candidates for phone numbers (international, national); :func:`_is_phone` decides.
+_PHONE = re.compile(r"(?<![\w.,+/-])(?:\+\d{1,3}(?:[ .-]{0,2}\(?\d{1,5}\)?){1,6}"
+                    r"|\(?\d{2,5}\)?(?:[ .-]{1,2}\d{2,5}){1,4})(?![\w/]|[.,-]\d)")
+_NOT_PHONE = re.compile(r"\d{1,4}([./-])\d{1,2}\1\d{1,4}"  # a date
+                        r"|\d+\.\d+"  # a decimal
+                        r"|\d{1,3}(?:([ .,])\d{3})+(?:[.,]\d+)?")  # thousands
+_EMAIL_LABEL, _PHONE_LABEL = "<e-mail address>", "<phone number>"
+_HOW_TO_FIX = ("seller ids that are not e-mail addresses or phone numbers: pass --pseudonymize "
+               "(with --salt or $SSI_KIT_SALT) to store salted hashes instead")
 
 
 def salt_from(salt: str | None) -> str:
@@ -39,3 +65,97 @@ def pseudonymize_tables(tables: dict[str, pd.DataFrame], salt: str) -> dict[str,
                 table[col] = table[col].map(lambda v: v if pd.isna(v) else pseudonym(str(v), salt))
         out[name] = table
     return out
+
+
+def _is_phone(run: str) -> bool:
+    digits = sum(c.isdigit() for c in run)
+    if not 7 <= digits <= 15 or run.count("(") != run.count(")"):
+        return False
+    return run.startswith("+") or not _NOT_PHONE.fullmatch(run)
+
+
+def contact_kind(value) -> str | None:
+    """``"an e-mail address"``, ``"a phone number"`` or None: what contact detail ``value`` holds.
+
+    Parameters
+    ----------
+    value : object
+        An id (or any cell); missing values and numbers hold none.
+
+    Returns
+    -------
+    str or None
+    """
+    if not isinstance(value, str):
+        return None
+    text = value.strip()
+    if _EMAIL.search(text):
+        return "an e-mail address"
+    match = _PHONE.fullmatch(text)
+    return "a phone number" if match and _is_phone(text) else None
+
+
+def redact(text) -> str:
+    """``text`` with e-mail addresses and phone numbers replaced by ``<e-mail address>`` / ``<phone number>``.
+
+    Parameters
+    ----------
+    text : object
+        A message or a value to quote in one (converted with ``str``).
+
+    Returns
+    -------
+    str
+    """
+    text = _EMAIL.sub(_EMAIL_LABEL, str(text))
+    return _PHONE.sub(lambda m: _PHONE_LABEL if _is_phone(m.group()) else m.group(), text)
+
+
+def refuse_contact_ids(ids: pd.Series, *, file, where: str, unit: str | None = "line") -> None:
+    """Refuse seller ids that hold e-mail addresses or phone numbers, naming where, never quoting them.
+
+    Parameters
+    ----------
+    ids : pandas.Series
+        The ids as read; the index locates them (file lines when ``unit`` is ``"line"``).
+    file : path-like or str
+        The file the ids come from (or the option or mapping that gave them).
+    where : str
+        The column or field, e.g. ``"column 'Owner'"``.
+    unit : str or None
+        What the index counts (``"line"``, ``"row"``); None when it locates nothing.
+
+    Raises
+    ------
+    ImportFormatError
+        When any id holds a contact detail.
+    """
+    kinds = ids.map(contact_kind)
+    bad = kinds[kinds.notna()]
+    if bad.empty:
+        return
+    if unit is None and len(ids) == 1:
+        problem = f"{where} holds {bad.iloc[0]}"
+    elif unit is None:
+        shown = " and ".join(f"{n} hold{'s' if n == 1 else ''} {kind}" for kind, n in bad.value_counts().items())
+        problem = f"{where}: {len(bad)} seller id(s) look like contact details ({shown})"
+    else:
+        shown = ", ".join(f"{unit} {loc} holds {kind}" for loc, kind in bad.iloc[:5].items())
+        more = f" and {len(bad) - 5} more" if len(bad) > 5 else ""
+        problem = f"{where}: {len(bad)} seller id(s) look like contact details ({shown}{more})"
+    raise ImportFormatError(file, problem + ", which a dataset never stores in clear",
+                            _HOW_TO_FIX + ", or map another id column (or field)")
+
+
+def refuse_contact_option(value, option: str = "--member") -> None:
+    """Refuse a seller id given as an option (``--member``) that holds a contact detail.
+
+    Raises
+    ------
+    ImportFormatError
+        Naming the option and the kind of detail, never the value.
+    """
+    kind = contact_kind(value)
+    if kind:
+        raise ImportFormatError(option, f"holds {kind}, which a dataset never stores in clear as a seller id",
+                                f"{_HOW_TO_FIX}, or give another {option}")

@@ -24,6 +24,7 @@ import pandas as pd
 
 from ..exceptions import ImportFormatError
 from .merge import UNKNOWN_INDUSTRY, ImportSummary, write_imported
+from .privacy import redact, refuse_contact_ids, refuse_contact_option
 
 __all__ = ["import_ssi_json", "read_ssi_json", "PILLAR_ENUMS", "SSI_EXTRAS"]
 
@@ -97,17 +98,20 @@ def import_ssi_json(paths, out, *, member_id: str | None = None, date=None,
     ImportSummary
         ``replaced`` also counts readings of the same day that a later file replaced.
     """
-    tables, replaced = _read(paths, member_id=member_id, date=date, industry=industry)
+    if salt is None:
+        refuse_contact_option(member_id)
+    tables, replaced = _read(paths, member_id=member_id, date=date, industry=industry, guard=salt is None)
     files = _collect(paths)
     source = str(files[0]) if len(files) == 1 else f"{len(files)} SSI response files"
     return write_imported(out, tables, source=source, file=files[0], salt=salt,
                           replaced={"ssi": replaced})
 
 
-def _read(paths, *, member_id, date, industry) -> tuple[dict[str, pd.DataFrame], int]:
+def _read(paths, *, member_id, date, industry, guard=False) -> tuple[dict[str, pd.DataFrame], int]:
+    """Tables and replaced readings; ``guard`` refuses id fields holding contact details."""
     files = _collect(paths)
     fallback = _option_date(date)
-    rows = [_reading(f, member_id, fallback) for f in files]
+    rows = [_reading(f, member_id, fallback, guard) for f in files]
     named = {r["member_id"]: r["_industry"] for r in rows if r["_industry"]}  # the last file wins
     frame = pd.DataFrame(rows, columns=list(_SSI_COLUMNS))
     frame["date"] = pd.to_datetime(frame["date"]).astype("datetime64[ns]")
@@ -205,9 +209,9 @@ def _embedded_json(text: str):
         return None
 
 
-def _reading(file: Path, member_id, fallback) -> dict:
+def _reading(file: Path, member_id, fallback, guard) -> dict:
     body, envelopes = _unwrap(_load(file), file)
-    row = {"member_id": member_id or _member_field(body, envelopes, file) or "me",
+    row = {"member_id": member_id or _member_field(body, envelopes, file, guard) or "me",
            "date": _date_of(file, [body, *envelopes], fallback)}
     row.update(_member_score(body["memberScore"], file))
     groups, industry = _group_scores(body.get("groupScore"), file)
@@ -224,12 +228,14 @@ def _field(objects, keys):
     return None, None
 
 
-def _member_field(body, envelopes, file) -> str | None:
+def _member_field(body, envelopes, file, guard) -> str | None:
     name, value = _field([body, *envelopes], _MEMBER_KEYS)
     if name is None or value is None or isinstance(value, (dict, list)):
         return None
     if isinstance(value, bool) or not str(value).strip():
-        raise ImportFormatError(file, f"field '{name}' is {value!r}", "a member id (text or number)")
+        raise ImportFormatError(file, f"field '{name}' is {_show(value)}", "a member id (text or number)")
+    if guard:
+        refuse_contact_ids(pd.Series([str(value).strip()]), file=file, where=f"field {name!r}", unit=None)
     return str(value).strip()
 
 
@@ -289,6 +295,7 @@ def _show(value) -> str:
         text = json.dumps(value, allow_nan=True)
     except (ValueError, RecursionError):
         text = type(value).__name__
+    text = redact(text)
     return text if len(text) <= 40 else text[:37] + "..."
 
 

@@ -10,9 +10,11 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
-import yaml
 
-from ..exceptions import ImportFormatError
+from ..exceptions import ImportFormatError, InputError
+from ..io.raw import MAX_HEADER_CHARS, HeaderError, csv_header, not_regular
+from ..io.safe_yaml import load_yaml
+from .privacy import redact
 
 __all__ = ["load_mapping", "read_table_file", "parse_numbers", "parse_dates", "clean_text", "is_blank", "fail_values"]
 
@@ -21,17 +23,23 @@ _DATE_FORMATS = ("%Y-%m-%d", "%d.%m.%Y", "%Y/%m/%d", "%d/%m/%Y", "%m/%d/%Y", "%d
 
 
 _OPTIONS = {"decimal": "'.' or ','", "separator": "one character such as ';'",
-            "date_format": "a strftime format such as \"%d.%m.%Y\""}
+            "date_format": "a strftime format such as \"%d.%m.%Y\"",
+            "sheet": "a sheet name, or a sheet number counted from 0",
+            "member_id": "a seller id (text)", "won_values": "a list of the values meaning won, e.g. [Closed Won]",
+            "quotas": "a mapping such as quotas: {columns: {SELLER: member_id, ...}}"}
 
 
-_NUMBER = re.compile(r"[+-]?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+)?")
+#: A plain number, digits 0-9 only: other scripts' digits (``٣``, ``５``) are refused, never read.
+_NUMBER = re.compile(r"[+-]?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+)?", re.ASCII)
+#: A cell holding a digit other than 0-9 (Arabic-Indic, full-width, ...).
+_OTHER_DIGITS = r"(?![0-9])\d"
 
 
 def clean_text(value) -> str | None:
     return str(value).strip() if value is not None and str(value).strip() else None
 
 
-def load_mapping(mapping, keys, *, targets) -> dict:
+def load_mapping(mapping, keys, *, targets, where=None) -> dict:
     """Read a YAML column mapping (a path, a dict or None) and check its keys.
 
     Parameters
@@ -41,52 +49,86 @@ def load_mapping(mapping, keys, *, targets) -> dict:
         The keys allowed at the top level.
     targets : sequence of str
         The names ``columns`` may map to.
+    where : str, optional
+        How messages name the mapping (default its path, or "the column mapping").
 
     Returns
     -------
     dict
         ``columns`` (header -> target) and the other options given.
+
+    Raises
+    ------
+    ImportFormatError
+        Naming the mapping and the key, for an unknown key or a value of the wrong
+        kind (a list, mapping, number or null where text belongs, ...).
     """
-    where = "the column mapping" if isinstance(mapping, dict) else str(mapping)
+    where = where or ("the column mapping" if isinstance(mapping, dict) else str(mapping))
     data = mapping if isinstance(mapping, dict) or mapping is None else _yaml(mapping)
     data = dict(data or {})
     unknown = sorted(str(k) for k in data if k not in keys)
     if unknown:
         raise ImportFormatError(where, f"has unknown key(s) {', '.join(unknown)}",
                                 f"only the keys {', '.join(keys)}")
-    columns = data.get("columns") or {}
+    columns = data.get("columns", {})
     if not isinstance(columns, dict):
-        raise ImportFormatError(where, "'columns' is not a mapping", "columns: {HEADER: NAME, ...}")
-    bad = sorted(f"{k}: {v}" for k, v in columns.items() if v not in targets)
+        raise ImportFormatError(where, f"'columns' is {_kind(columns)}", "columns: {HEADER: NAME, ...}")
+    headers = [k for k in columns if isinstance(k, bool) or not isinstance(k, (str, int, float))]
+    if headers:
+        raise ImportFormatError(where, f"'columns' has a key that is {_kind(headers[0])}",
+                                "column headers as text, e.g. columns: {\"Total SSI\": ssi}")
+    bad = sorted(f"{k}: {v if isinstance(v, str) else _kind(v)}" for k, v in columns.items()
+                 if not isinstance(v, str) or v not in targets)
     if bad:
         raise ImportFormatError(where, f"maps columns to unknown names ({'; '.join(map(str, bad))})",
                                 f"names among {', '.join(targets)}")
     for key, value in data.items():
         if key != "columns" and not _option_ok(key, value):
-            raise ImportFormatError(where, f"'{key}' is {value!r}", _OPTIONS.get(key, "a single text value"))
+            raise ImportFormatError(where, f"'{key}' is {_kind(value)}", _OPTIONS.get(key, "a single text value"))
     data["columns"] = {str(k).strip(): v for k, v in columns.items()}
     return data
 
 
 def _option_ok(key: str, value) -> bool:
+    """Whether a mapping option holds what it must (text where text belongs, ...)."""
+    scalar = isinstance(value, (str, int, float)) and not isinstance(value, bool)
     if key == "decimal":
         return value in (".", ",")
     if key == "separator":
         return isinstance(value, str) and len(value) == 1
     if key == "date_format":
         return isinstance(value, str) and "%" in value
-    return value is None or isinstance(value, (str, int, float, list, dict)) and not isinstance(value, bool)
+    if key == "sheet":
+        return scalar and (isinstance(value, str) and bool(value.strip()) or isinstance(value, int) and value >= 0)
+    if key == "member_id":
+        return scalar and not isinstance(value, float) and bool(str(value).strip())
+    if key == "won_values":
+        return isinstance(value, list) and bool(value) and all(
+            isinstance(v, (str, int, float)) for v in value)
+    if key == "quotas":
+        return isinstance(value, dict)
+    return isinstance(value, str) and bool(value.strip())
+
+
+def _kind(value) -> str:
+    """How a mapping value reads in a message: ``'x'``, a list, a mapping, the number 3, empty (null)."""
+    if value is None:
+        return "empty (null)"
+    if isinstance(value, bool):
+        return f"{str(value).lower()} (a yes/no value)"
+    if isinstance(value, (int, float)):
+        return f"the number {value!r}"
+    if isinstance(value, (list, dict)):
+        return "a list" if isinstance(value, list) else "a mapping"
+    return repr(value)
 
 
 def _yaml(path) -> dict:
     try:
-        data = yaml.safe_load(Path(path).read_text(encoding="utf-8-sig"))
-    except (OSError, UnicodeDecodeError) as err:
-        raise ImportFormatError(path, f"cannot be read ({getattr(err, 'strerror', None) or err})",
-                                "a readable YAML column mapping") from None
-    except yaml.YAMLError as err:
-        raise ImportFormatError(path, f"is not valid YAML ({str(err).splitlines()[0]})",
-                                "a YAML column mapping") from None
+        data = load_yaml(path, what="column mapping")
+    except InputError as err:  # unreadable, too large, not UTF-8, not plain YAML (aliases, tags)
+        raise ImportFormatError(path, f"cannot be used: {str(err).rstrip('.')}",
+                                "a small YAML column mapping") from None
     if not isinstance(data, dict):
         raise ImportFormatError(path, "does not hold a mapping", "a YAML mapping such as columns: {...}")
     return data
@@ -105,8 +147,10 @@ def read_table_file(path, *, separator=None, decimal=None, sheet=None) -> tuple[
         holds numbers like ``12,5``).
     """
     path = Path(path)
-    if not path.is_file():
-        raise ImportFormatError(path, "does not exist", "a CSV or XLSX file")
+    why = not_regular(path)
+    if why:
+        raise ImportFormatError(path, "does not exist" if why == "missing" else f"is {why}",
+                                "a regular CSV or XLSX file")
     if path.suffix.lower() in (".xlsx", ".xlsm"):
         frame, sep = _read_xlsx(path, sheet), None
     else:
@@ -137,8 +181,13 @@ def _read_csv(path: Path, separator) -> tuple[pd.DataFrame, str]:
         text = raw.decode("cp1252", errors="replace")
     if "\x00" in text:
         raise ImportFormatError(path, "holds binary data", "a text CSV file")
-    header = next((line for line in text.splitlines() if line.strip()), "")
+    start = len(text) - len(text.lstrip())  # pandas skips leading blank lines too
+    header = text[start:text.find("\n", start) if "\n" in text[start:] else len(text)]
     sep = separator or max((";", "\t", "|", ","), key=lambda c: (header.count(c), c == ","))
+    try:
+        csv_header(io.StringIO(text[start:start + MAX_HEADER_CHARS + 1], newline=""), sep)
+    except HeaderError as err:
+        raise ImportFormatError(path, "has a header row beyond the limits", str(err)) from None
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("error", pd.errors.ParserWarning)  # rows longer than the header
@@ -160,12 +209,12 @@ def _sniff_decimal(frame: pd.DataFrame, sep) -> str:
         return "."
     cells = frame.stack() if not frame.empty else pd.Series([], dtype=object)
     text = cells[cells.map(lambda v: isinstance(v, str))].astype(str).str.strip()
-    return "," if text.str.fullmatch(r"[+-]?\d+,\d+%?").any() else "."
+    return "," if text.str.fullmatch(r"[+-]?[0-9]+,[0-9]+%?").any() else "."
 
 
 def fail_values(path, column, lines, values, expected):
     lines, values = list(lines), list(values)
-    shown = ", ".join(f"{ln} ({str(v)[:30]!r})" if str(v) != "" else str(ln)
+    shown = ", ".join(f"{ln} ({redact(v)[:30]!r})" if str(v) != "" else str(ln)
                       for ln, v in zip(lines[:5], values[:5]))
     more = f" and {len(lines) - 5} more" if len(lines) > 5 else ""
     noun = "row fails" if len(lines) == 1 else "rows fail"
@@ -193,7 +242,7 @@ def _number(value, decimal: str) -> float:
         return float(value) if np.isfinite(value) else np.nan
     text = re.sub(r"[\s\u00a0$€£¥%]", "", str(value)).lower().removeprefix("top")
     sep, mark = (".", ",") if decimal == "," else (",", ".")
-    if re.fullmatch(rf"[+-]?\d{{1,3}}(\{sep}\d{{3}})+(\{mark}\d*)?", text):
+    if re.fullmatch(rf"[+-]?\d{{1,3}}(\{sep}\d{{3}})+(\{mark}\d*)?", text, re.ASCII):
         text = text.replace(sep, "")
     text = text.replace(mark, ".") if decimal == "," else text
     return float(text) if _NUMBER.fullmatch(text) and np.isfinite(float(text)) else np.nan
@@ -231,11 +280,11 @@ def _text_dates(text: pd.Series, path, column, date_format) -> pd.Series:
             raise ImportFormatError(path, f"the date_format {date_format!r} is not usable ({err})",
                                     "a strftime format such as \"%d.%m.%Y\"") from None
     else:
-        iso = text.str.extract(r"^(\d{4}-\d{2}-\d{2})(?:$|[T\s])")[0]
+        iso = text.str.extract(r"^([0-9]{4}-[0-9]{2}-[0-9]{2})(?:$|[T\s])")[0]
         parsed = pd.to_datetime(iso, format="%Y-%m-%d", errors="coerce") if iso.notna().all() else None
         if parsed is None or parsed.isna().any():
             parsed = _guess_format(text, path, column)
-    parsed = parsed.where(parsed.dt.year.between(1900, 2200))
+    parsed = parsed.where(parsed.dt.year.between(1900, 2200) & ~text.str.contains(_OTHER_DIGITS))
     bad = parsed.isna()
     if bad.any():
         fail_values(path, column, text.index[bad.to_numpy()], text[bad.to_numpy()],
@@ -255,5 +304,5 @@ def _guess_format(text: pd.Series, path, column) -> pd.Series:
                                 "month order is ambiguous", "date_format in the mapping, e.g. \"%d/%m/%Y\"")
     if fits:
         return next(iter(fits.values()))
-    return pd.to_datetime(text.str.extract(r"^(\d{4}-\d{2}-\d{2})(?:$|[T\s])")[0],
+    return pd.to_datetime(text.str.extract(r"^([0-9]{4}-[0-9]{2}-[0-9]{2})(?:$|[T\s])")[0],
                           format="%Y-%m-%d", errors="coerce")

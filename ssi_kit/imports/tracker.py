@@ -30,6 +30,7 @@ import pandas as pd
 from ..exceptions import ImportFormatError
 from .merge import ImportSummary
 from .merge import UNKNOWN_INDUSTRY, write_imported
+from .privacy import redact, refuse_contact_ids, refuse_contact_option
 from .ssi_json import SSI_EXTRAS
 from .tables import clean_text, fail_values, is_blank, load_mapping, parse_dates, parse_numbers, read_table_file
 
@@ -97,23 +98,35 @@ def import_tracker(path, out, *, mapping=None, member_id: str | None = None,
     -------
     ImportSummary
     """
-    tables, replaced = _read(path, mapping, member_id)
+    if salt is None:
+        refuse_contact_option(member_id)
+    tables, replaced = _read(path, mapping, member_id, guard=salt is None)
     return write_imported(out, tables, source=str(path), file=path, salt=salt,
                           replaced={"ssi": replaced})
 
 
-def _read(path, mapping, member_id) -> tuple[dict[str, pd.DataFrame], int]:
+def _read(path, mapping, member_id, guard=False) -> tuple[dict[str, pd.DataFrame], int]:
+    """Tables and replaced readings; ``guard`` refuses ids holding contact details (naming lines)."""
     conf = load_mapping(mapping, _MAP_KEYS, targets=_TARGETS)
+    if guard and member_id is None:
+        refuse_contact_ids(pd.Series([clean_text(conf.get("member_id"))]), file=_where(mapping),
+                           where="'member_id'", unit=None)
     raw, decimal = read_table_file(path, separator=conf.get("separator"),
                                    decimal=conf.get("decimal"), sheet=conf.get("sheet"))
     cols = _columns(raw, conf.get("columns", {}), path)
     default_id = member_id or clean_text(conf.get("member_id")) or "me"
+    if guard and "member_id" in cols:
+        refuse_contact_ids(raw[cols["member_id"]], file=path, where=f"column {cols['member_id']!r}")
     records = _records(raw, cols, path, conf.get("date_format"), default_id)
     records = _figures(records, decimal, path)
     ssi, replaced = _readings(records, path)
     members = pd.DataFrame({"member_id": sorted(ssi["member_id"].unique())})
     members["industry"] = clean_text(conf.get("industry")) or UNKNOWN_INDUSTRY
     return {"members": members, "ssi": ssi}, replaced
+
+
+def _where(mapping) -> str:
+    return "the column mapping" if isinstance(mapping, dict) or mapping is None else str(mapping)
 
 
 def _guess(header: str) -> str | None:
@@ -138,7 +151,7 @@ def _columns(frame: pd.DataFrame, mapped: dict, path) -> dict[str, str]:
     missing = [h for h in mapped if h not in frame.columns]
     if missing:
         raise ImportFormatError(path, f"has no column {', '.join(map(repr, missing))} named in the mapping",
-                                f"the columns it names (the file has {', '.join(map(repr, frame.columns[:12]))})")
+                                f"the columns it names (the file has {redact(', '.join(map(repr, frame.columns[:12])))})")
     cols: dict[str, str] = {}
     for header, target in mapped.items():
         if target in cols:

@@ -13,12 +13,13 @@ from pathlib import Path
 import pandas as pd
 
 from ..exceptions import DatasetError, InputError, MissingTableError, Problem, UsageError
-from .atomic import atomic_directory, atomic_file
+from .atomic import atomic_directory, atomic_file, atomic_files
 from .raw import RawTable, UnreadableTable, read_raw
 from .schemas import MODELS, TABLE_NAMES, frame_columns, table_key
 from .validate import check_member_ids, key_order, validate_raw
 
-__all__ = ["Dataset", "load_dataset", "validate_tables", "write_dataset", "write_table"]
+__all__ = ["Dataset", "load_dataset", "validate_tables", "write_dataset", "write_table",
+           "write_tables"]
 
 
 @dataclass(frozen=True)
@@ -230,6 +231,23 @@ def write_table(table: pd.DataFrame, path) -> None:
             _for_csv(table).to_csv(tmp, index=False, lineterminator="\n")
 
 
+def write_tables(tables: Mapping[str, pd.DataFrame], directory, *, label: str = "tables") -> None:
+    """Write several tables into ``directory`` so that they change together.
+
+    Parameters
+    ----------
+    tables : mapping of str to pandas.DataFrame
+        Frames by file name (``members.csv``, ``scores.parquet``, ...).
+    directory : path-like
+        Output folder; other files in it are kept.
+    label : str
+        Name of the set, for the hidden staging names (see :func:`ssi_kit.io.atomic.atomic_files`).
+    """
+    with atomic_files(directory, label) as stage:
+        for fname, table in tables.items():
+            write_table(table, stage / fname)
+
+
 def _for_csv(table: pd.DataFrame) -> pd.DataFrame:
     out = table.copy()
     for col in out.columns:
@@ -253,15 +271,23 @@ def write_dataset(tables: Mapping[str, pd.DataFrame], out, *, fmt: str = "csv",
         Target directory; created, or replaced when ``replace`` is true.
     fmt : {"csv", "parquet"} or mapping of table name to format
     replace : bool
-        Whether an existing non-empty directory may be replaced.
+        Whether an existing non-empty directory may be replaced; only one that
+        holds nothing but dataset files (tables and ``extra_files`` names) is.
     extra_files : mapping of str to str, optional
         Other text files to write beside the tables (e.g. ``truth.json``).
 
     Returns
     -------
     pathlib.Path
+
+    Raises
+    ------
+    UsageError
+        If ``out`` holds anything else, or is not empty and ``replace`` is false.
     """
     fmts = fmt if isinstance(fmt, Mapping) else {name: fmt for name in tables}
+    if replace:
+        _refuse_foreign(Path(out), set(extra_files or ()))
     with atomic_directory(out, replace=replace) as tmp:
         for name, table in tables.items():
             write_table(table, tmp / f"{name}.{fmts.get(name, 'csv')}")
@@ -269,3 +295,16 @@ def write_dataset(tables: Mapping[str, pd.DataFrame], out, *, fmt: str = "csv",
             (tmp / fname).write_text(text, encoding="utf-8")
         load_dataset(tmp)  # what we write must read back valid
     return Path(out)
+
+
+def _refuse_foreign(out: Path, extra: set) -> None:
+    """Refuse to replace a folder holding anything but dataset files."""
+    if not out.is_dir() or out.is_symlink():
+        return
+    known = {f"{t}.{ext}" for t in TABLE_NAMES for ext in ("csv", "parquet")} | extra
+    foreign = sorted(p.name + ("/" if p.is_dir() else "") for p in out.iterdir()
+                     if p.name not in known or p.is_symlink() or not p.is_file())
+    if foreign:
+        shown = ", ".join(foreign[:5]) + (f" and {len(foreign) - 5} more" if len(foreign) > 5 else "")
+        raise UsageError(f"{out} holds files that are not part of a dataset ({shown}); --force "
+                         "replaces only a dataset folder: remove them or choose another --out.")

@@ -4,6 +4,12 @@ What each column becomes is read off the pandera model of its table, so the
 models in :mod:`ssi_kit.io.schemas` stay the one source of truth.  Every cell
 that cannot be parsed becomes a :class:`~ssi_kit.exceptions.Problem`; parsing
 never raises on bad data.
+
+Numbers, counts and dates are written with the digits 0-9 only: a cell in other
+scripts' digits (``٣`` Arabic-Indic, ``５`` full-width) is refused as not a
+number, never read as a number and never dropped.  Counts go up to
+:data:`MAX_COUNT`; dates lie from :data:`MIN_DATE` to :data:`MAX_DATE` (inside
+the range of pandas' timestamps); a value outside is refused, naming its rows.
 """
 from __future__ import annotations
 
@@ -12,12 +18,18 @@ import pandas as pd
 
 from ..exceptions import MAX_EXAMPLES, Problem
 
-__all__ = ["column_kind", "parse_column", "problem_from_mask"]
+__all__ = ["column_kind", "parse_column", "problem_from_mask", "bad_cell_problems", "MAX_COUNT",
+           "MIN_DATE", "MAX_DATE", "EXPECTED"]
 
 _TRUE = frozenset({"true", "1", "yes"})
 _FALSE = frozenset({"false", "0", "no"})
-_DATE_RE = r"^\d{4}-\d{2}-\d{2}$"
-_INT_RE = r"^[+-]?\d+$"
+_DATE_RE = r"^[0-9]{4}-[0-9]{2}-[0-9]{2}$"  # digits 0-9 only (not r"\d": other scripts' digits)
+_INT_RE = r"^[+-]?[0-9]+$"
+
+#: The largest count accepted (a trillion): larger values are refused as too large.
+MAX_COUNT = 10**12
+#: The first and last dates accepted (pandas' nanosecond timestamps span 1677-09-21 to 2262-04-11).
+MIN_DATE, MAX_DATE = pd.Timestamp("1678-01-01"), pd.Timestamp("2261-12-31")
 
 EXPECTED = {
     "text": "a non-blank text value",
@@ -26,6 +38,14 @@ EXPECTED = {
     "bool": "a boolean: true/false, 1/0 or yes/no (any case)",
     "number": "a finite number",
 }
+#: What is expected of a cell written in other scripts' digits, of a count above
+#: :data:`MAX_COUNT`, and of a date outside :data:`MIN_DATE` - :data:`MAX_DATE`.
+OTHER_DIGITS = ("a value written with the digits 0-9 (digits of other scripts, such as "
+                "Arabic-Indic or full-width ones, are not read)")
+TOO_LARGE = f"a count of at most {MAX_COUNT} (this value is too large)"
+OUT_OF_RANGE = (f"a date from {MIN_DATE:%Y-%m-%d} to {MAX_DATE:%Y-%m-%d} "
+                "(this date is outside the range the kit can hold)")
+_OTHER_DIGITS_RE = r"(?![0-9])\d"
 
 
 def column_kind(dtype) -> str:
@@ -59,24 +79,43 @@ def _parse_text(raw: pd.Series) -> tuple[pd.Series, np.ndarray]:
 
 
 def _parse_count(raw: pd.Series) -> tuple[pd.Series, np.ndarray]:
-    if pd.api.types.is_integer_dtype(raw.dtype) or pd.api.types.is_bool_dtype(raw.dtype):
+    if pd.api.types.is_bool_dtype(raw.dtype):
         return raw.astype("Int64"), np.zeros(len(raw), dtype=bool)
+    if pd.api.types.is_integer_dtype(raw.dtype):
+        bad = (raw.abs() > MAX_COUNT).fillna(False).to_numpy(dtype=bool)
+        return (raw.where(~bad) if bad.any() else raw).astype("Int64"), bad
     if pd.api.types.is_float_dtype(raw.dtype):
-        bad = raw.notna().to_numpy() & (np.mod(raw.fillna(0).to_numpy(dtype=float), 1) != 0)
+        num = raw.to_numpy(dtype=float, na_value=np.nan)
+        bad = ~np.isnan(num) & ((np.mod(num, 1) != 0) | (np.abs(num) > MAX_COUNT))
         clean = raw.where(~bad)
         return clean.astype("Float64").round().astype("Int64"), bad
     text = _as_text(raw)
     ok = text.str.fullmatch(_INT_RE).fillna(False).to_numpy(dtype=bool)
-    bad = ~ok & ~_blank(raw, text)
-    return _whole_numbers(text.where(ok)), bad
+    big = _too_long(text, ok)
+    bad = (~ok & ~_blank(raw, text)) | big
+    values = _whole_numbers(text.where(ok & ~big))
+    large = (values.abs() > MAX_COUNT).fillna(False).to_numpy(dtype=bool)
+    if large.any():
+        values, bad = values.where(~large), bad | large
+    return values, bad
+
+
+def _too_long(text: pd.Series, ok: np.ndarray) -> np.ndarray:
+    """Whole-number cells whose value lies beyond :data:`MAX_COUNT` and may not fit int64."""
+    long = ok & (text.str.len() > 18).fillna(False).to_numpy(dtype=bool)
+    if long.any():
+        where = np.flatnonzero(long)
+        long[where] = [abs(int(v)) > MAX_COUNT for v in text.iloc[where]]
+    return long
 
 
 def _whole_numbers(text: pd.Series) -> pd.Series:
-    """``Int64`` of text cells that are whole numbers (``[+-]digits``) or missing."""
-    try:  # Arrow's cast is fast but refuses a leading "+" and values beyond int64
+    """``Int64`` of text cells that are whole numbers (``[+-]digits``, fitting int64) or missing."""
+    try:  # Arrow's cast is fast but refuses a leading "+"
         return text.str.removeprefix("+").astype("Int64")
     except (ValueError, TypeError, OverflowError):
-        return pd.to_numeric(text, errors="coerce").astype("Int64")
+        return pd.Series([None if pd.isna(v) else int(v) for v in text], index=text.index,
+                         dtype="Int64")
 
 
 def _parse_bool(raw: pd.Series) -> tuple[pd.Series, np.ndarray]:
@@ -99,13 +138,20 @@ def _parse_bool(raw: pd.Series) -> tuple[pd.Series, np.ndarray]:
 def _parse_date(raw: pd.Series) -> tuple[pd.Series, np.ndarray]:
     if pd.api.types.is_datetime64_any_dtype(raw.dtype):
         values = pd.to_datetime(raw).dt.tz_localize(None) if getattr(raw.dt, "tz", None) else raw
-        bad = (values.notna() & (values != values.dt.normalize())).to_numpy(dtype=bool)
+        bad = (values.notna() & ((values != values.dt.normalize()) | ~_in_range(values))).to_numpy(dtype=bool)
         return values.where(~bad).astype("datetime64[ns]"), bad
     text = _as_text(raw)
     shaped = text.str.fullmatch(_DATE_RE).fillna(False).to_numpy(dtype=bool)
     values = pd.to_datetime(text.where(shaped), format="%Y-%m-%d", errors="coerce")
+    if values.min() < MIN_DATE or values.max() > MAX_DATE:  # rare: check cell by cell only then
+        values = values.where(_in_range(values))
     bad = values.isna().to_numpy() & ~_blank(raw, text)
     return values.astype("datetime64[ns]"), bad
+
+
+def _in_range(values: pd.Series) -> pd.Series:
+    """Whether each date lies from :data:`MIN_DATE` to :data:`MAX_DATE` (False when missing)."""
+    return values.ge(MIN_DATE) & values.le(MAX_DATE)
 
 
 def _parse_number(raw: pd.Series) -> tuple[pd.Series, np.ndarray]:
@@ -140,6 +186,79 @@ def parse_column(raw: pd.Series, kind: str) -> tuple[pd.Series, np.ndarray]:
         True where a non-blank cell could not be parsed.
     """
     return _PARSERS[kind](raw)
+
+
+def bad_cell_problems(table: str, column: str, raw: pd.Series, kind: str, bad: np.ndarray, *,
+                      file: str | None = None, csv: bool = True) -> list[Problem]:
+    """The problems of the cells :func:`parse_column` refused, one per reason.
+
+    Cells in other scripts' digits (:data:`OTHER_DIGITS`), counts above
+    :data:`MAX_COUNT` (:data:`TOO_LARGE`) and dates outside :data:`MIN_DATE` -
+    :data:`MAX_DATE` (:data:`OUT_OF_RANGE`) are reported apart from the others
+    (``EXPECTED[kind]``), so the message says what is wrong with the value.
+
+    Parameters
+    ----------
+    table, column : str
+    raw : pandas.Series
+        The raw column parsed.
+    kind : str
+        As for :func:`parse_column`.
+    bad : numpy.ndarray of bool
+        The refused cells, as :func:`parse_column` returned them.
+    file : str, optional
+    csv : bool
+
+    Returns
+    -------
+    list of Problem
+    """
+    rest, reasons = bad.copy(), []
+    for expected, finder in ((OTHER_DIGITS, _other_digits), (TOO_LARGE, _beyond_max_count),
+                             (OUT_OF_RANGE, _outside_dates)):
+        if finder is _beyond_max_count and kind != "count" or finder is _outside_dates and kind != "date":
+            continue
+        where = np.flatnonzero(rest)
+        found = np.zeros(len(raw), dtype=bool)
+        if len(where):
+            found[where] = finder(raw.iloc[where])
+        reasons.append((found, expected))
+        rest &= ~found
+    reasons.append((rest, EXPECTED[kind]))
+    return [problem_from_mask(table, column, mask, raw, expected, file=file, csv=csv)
+            for mask, expected in reasons if mask.any()]
+
+
+def _texts(raw: pd.Series) -> pd.Series | None:
+    if raw.dtype == object or pd.api.types.is_string_dtype(raw.dtype):
+        return _as_text(raw)
+    return None
+
+
+def _other_digits(raw: pd.Series) -> np.ndarray:
+    text = _texts(raw)
+    if text is None:
+        return np.zeros(len(raw), dtype=bool)
+    return text.str.contains(_OTHER_DIGITS_RE).fillna(False).to_numpy(dtype=bool)
+
+
+def _beyond_max_count(raw: pd.Series) -> np.ndarray:
+    text = _texts(raw)
+    if text is None:
+        num = pd.to_numeric(raw, errors="coerce").to_numpy(dtype=float, na_value=np.nan)
+        return np.abs(num) > MAX_COUNT
+    whole = text.str.fullmatch(_INT_RE).fillna(False).to_numpy(dtype=bool)
+    return np.array([w and abs(int(v)) > MAX_COUNT for w, v in zip(whole, text)], dtype=bool)
+
+
+def _outside_dates(raw: pd.Series) -> np.ndarray:
+    text = _texts(raw)
+    if text is None:
+        values = pd.to_datetime(raw, errors="coerce")
+    else:
+        shaped = text.where(text.str.fullmatch(_DATE_RE).fillna(False))
+        values = pd.to_datetime(shaped, format="%Y-%m-%d", errors="coerce")
+    return (values.notna() & ~_in_range(values)).to_numpy(dtype=bool)
 
 
 def problem_from_mask(table, column, mask, raw, expected, *, file=None, csv=True) -> Problem:

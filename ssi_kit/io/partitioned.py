@@ -21,6 +21,7 @@ import pandas as pd
 from ..exceptions import MAX_EXAMPLES, DatasetError, Problem
 from .dataset import Dataset, load_dataset
 from .parse import problem_from_mask
+from .raw import table_file_problem
 from .schemas import TABLE_NAMES, table_key
 from .validate import _expected, _key_label, check_member_ids, validate_table
 
@@ -68,6 +69,10 @@ def load_partitioned(path, tables=None, *, client, blocksize=DEFAULT_BLOCKSIZE) 
     known = None if small is None else pd.Index(small["members"]["member_id"])
     frames, stats = {}, {}
     for table in big:
+        unreadable = table_file_problem(table, _file_of(path, table))  # e.g. a FIFO, a huge header
+        if unreadable:
+            problems.append(unreadable)
+            continue
         frames[table], stats[table], found = _validated(client, _file_of(path, table), table, known,
                                                         blocksize)
         problems += found

@@ -7,9 +7,10 @@ bare ISO dates, none of which JSON, papermill or the kit's checks expect.
 
 :func:`load_yaml` reads a document as plain data: mappings, sequences, strings,
 integers, floats, booleans and null.  It refuses anchors and aliases, explicit
-tags other than the plain scalar ones, documents over :data:`MAX_BYTES` or
-:data:`MAX_NODES`, and text that is not UTF-8.  Dates stay text (``2026-05-01``
-is the string ``"2026-05-01"``).
+tags other than the plain scalar ones, whole numbers over 64 bits, documents over
+:data:`MAX_BYTES` or :data:`MAX_NODES`, and text that is not UTF-8.  Dates stay
+text (``2026-05-01`` is the string ``"2026-05-01"``).  :func:`dump_yaml` writes
+what it reads back.
 """
 from __future__ import annotations
 
@@ -21,7 +22,7 @@ import yaml
 
 from ..exceptions import InputError
 
-__all__ = ["load_yaml", "parse_yaml", "MAX_BYTES", "MAX_NODES"]
+__all__ = ["load_yaml", "parse_yaml", "dump_yaml", "describe_value", "describe_key", "MAX_BYTES", "MAX_NODES"]
 
 #: Largest YAML file read (bytes): specs, registries, maps and batch files are small.
 MAX_BYTES = 1 << 20
@@ -44,11 +45,13 @@ class _DataLoader(yaml.SafeLoader):
         if self.check_event(yaml.AliasEvent):
             event = self.peek_event()
             raise yaml.constructor.ConstructorError(
-                None, None, "aliases (*name) are not accepted; write the value out", event.start_mark)
+                None, None, "aliases (*name) and anchors (&name) are not accepted; write the value out",
+                event.start_mark)
         event = self.peek_event()
         if getattr(event, "anchor", None):
             raise yaml.constructor.ConstructorError(
-                None, None, "anchors (&name) are not accepted; write the value out", event.start_mark)
+                None, None, "anchors (&name) and aliases (*name) are not accepted; write the value out",
+                event.start_mark)
         self._nodes += 1
         if self._nodes > MAX_NODES:
             raise yaml.constructor.ConstructorError(
@@ -60,6 +63,19 @@ class _DataLoader(yaml.SafeLoader):
                 "(only plain text, numbers, true/false, lists and mappings)", node.start_mark)
         return node
 
+    def construct_yaml_int(self, node):
+        """Integers as SafeLoader reads them, at most 64 bits (a larger one is a YAML error)."""
+        try:
+            value = super().construct_yaml_int(node)
+        except ValueError:  # more digits than Python converts
+            value = None
+        if value is None or value.bit_length() > 64:
+            raise yaml.constructor.ConstructorError(
+                None, None, "a whole number too large (more than 64 bits)", node.start_mark)
+        return value
+
+
+_DataLoader.add_constructor("tag:yaml.org,2002:int", _DataLoader.construct_yaml_int)
 
 # Dates and times stay text: drop the implicit timestamp resolver from this loader only.
 _DataLoader.yaml_implicit_resolvers = {
@@ -144,3 +160,63 @@ def load_yaml(path, *, what: str | None = None):
     except UnicodeDecodeError as err:
         raise InputError(f"The {name} is not UTF-8 text (byte {err.start + 1} cannot be decoded).") from None
     return parse_yaml(text, what=f"The {name}")
+
+
+class _PlainDumper(yaml.SafeDumper):
+    """SafeDumper that writes a value used twice out again, never as an anchor and alias."""
+
+    def ignore_aliases(self, data):
+        return True
+
+
+def dump_yaml(data, **kwargs) -> str:
+    """Write plain data as YAML that :func:`parse_yaml` reads back (no anchors or aliases).
+
+    Parameters
+    ----------
+    data : object
+        Mappings, lists, text, numbers, booleans and None.
+    **kwargs
+        Passed to :func:`yaml.dump` (e.g. ``sort_keys=False``).
+
+    Returns
+    -------
+    str
+    """
+    return yaml.dump(data, Dumper=_PlainDumper, allow_unicode=True, **kwargs)
+
+
+def describe_value(value, limit: int = 60) -> str:
+    """Show a YAML value in an error message: short, one line, kind for containers.
+
+    Parameters
+    ----------
+    value : object
+        A value read by :func:`load_yaml` (or given in Python).
+    limit : int
+        Longest text shown; longer text is described by its length.
+
+    Returns
+    -------
+    str
+        E.g. ``'abc'``, ``1.5``, ``a list``, ``nothing (null)``, ``text of 900 characters``.
+    """
+    if isinstance(value, (dict, list, tuple, set)):
+        return "a mapping" if isinstance(value, dict) else "a list"
+    if value is None:
+        return "nothing (null)"
+    if isinstance(value, bool):
+        return f"the boolean {str(value).lower()}"
+    if isinstance(value, str) and (len(value) > limit or not value.isprintable()):
+        return f"text of {len(value)} characters{'' if value.isprintable() else ' with control characters'}"
+    if isinstance(value, str):
+        return repr(value)
+    if isinstance(value, (int, float)):
+        text = repr(value)
+        return text if len(text) <= limit else f"a number of {len(text)} digits"
+    return f"a {type(value).__name__}"
+
+
+def describe_key(key) -> str:
+    """Show a mapping key (or a name) in an error: as written when it is short text."""
+    return key if isinstance(key, str) and key.isprintable() and 0 < len(key) <= 40 else describe_value(key)

@@ -16,7 +16,7 @@ import pandas as pd
 import pandera.pandas as pa
 
 from ..exceptions import MAX_EXAMPLES, Problem
-from .parse import EXPECTED, column_kind, parse_column, problem_from_mask
+from .parse import bad_cell_problems, column_kind, parse_column, problem_from_mask
 from .raw import RawTable
 from .schemas import FRAME_CHECK_COLUMNS, MODELS, frame_columns, table_key
 
@@ -120,9 +120,8 @@ def _parsed(table, name, raw: RawTable, *, file, csv) -> tuple[pd.Series, np.nda
     values, bad = parse_column(raw.column(name), kind)
     if not bad.any():
         return values, bad, []
-    problem = problem_from_mask(table, name, bad, raw.column(name), EXPECTED[kind],
-                                file=file, csv=csv)
-    return values, bad, [((0, order), problem)]
+    problems = bad_cell_problems(table, name, raw.column(name), kind, bad, file=file, csv=csv)
+    return values, bad, [((0, order, i), p) for i, p in enumerate(problems)]
 
 
 def _check_frame_columns(table, raw: RawTable, *, file, csv) -> tuple[dict, list, bool]:

@@ -12,6 +12,7 @@ import dataclasses
 import datetime as dt
 import logging
 import os
+import re
 import signal
 import subprocess
 import sys
@@ -20,19 +21,25 @@ import time
 from pathlib import Path
 
 import pandas as pd
-import yaml
 
-from ..exceptions import InputError, UsageError
+from ..exceptions import InputError
+from ..io.safe_yaml import describe_key, describe_value, dump_yaml, load_yaml
+from .parameters import FILES, check_dataset_parameters, check_parameters, fill_template, parameter_hash
 
 __all__ = ["BatchRun", "load_batch", "run_batch"]
 
 log = logging.getLogger("ssi_kit")
 _KEYS = {"dataset", "out", "parallel", "timeout", "retries", "parameters", "runs"}
+_RUN_KEYS = {"name", "parameters"}
+_NAME = re.compile(r"[A-Za-z0-9_-]{1,100}")
+#: The batch settings: key -> (default, kind, lowest, highest).
+_SETTINGS = {"parallel": (2, int, 1, 64), "timeout": (1800, float, 1e-3, 7 * 86400.0),
+             "retries": (1, int, 0, 10)}
 
 
 @dataclasses.dataclass(frozen=True)
 class BatchRun:
-    """One named run: its parameters (shared ones merged in) and output folder."""
+    """One named run: its parameters (shared ones merged in, typed) and output folder."""
 
     name: str
     parameters: dict
@@ -49,38 +56,117 @@ class _Batch:
 
 
 def load_batch(path, *, today: dt.date | None = None) -> _Batch:
-    """Read and check a ``runs.yaml`` (see ``docs/scheduling.md`` for the format)."""
+    """Read and check a ``runs.yaml`` (see ``docs/scheduling.md`` for the format).
+
+    Everything is checked before any run starts: the settings' types and ranges,
+    each run's parameters (names, types, values, ``team`` among the dataset's),
+    and that no two runs share an output folder and none overlaps the dataset.
+
+    Raises
+    ------
+    InputError
+        Naming the batch file, the run and the key at fault.
+    """
     path = Path(path)
-    try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8"))
-    except (OSError, yaml.YAMLError) as err:
-        raise InputError(f"Cannot read the batch file {path}: {str(err).splitlines()[0]}.") from None
+    data = load_yaml(path, what="batch file")
     if not isinstance(data, dict) or not isinstance(data.get("runs"), list) or not data["runs"]:
         raise InputError(f"{path}: expected a mapping with a non-empty 'runs' list.")
-    unknown = sorted(set(data) - _KEYS)
+    unknown = sorted(describe_key(k) for k in data if k not in _KEYS)
     if unknown or "dataset" not in data or "out" not in data:
         raise InputError(f"{path}: needs 'dataset', 'out' and 'runs' (also: parallel, timeout, retries, "
                          f"parameters){'; unknown: ' + ', '.join(unknown) if unknown else ''}.")
-    base = path.parent
-    shared = dict(data.get("parameters") or {})
+    for key in ("dataset", "out"):
+        if not isinstance(data[key], str) or not data[key].strip():
+            raise InputError(f"{path}: '{key}' must be a path (text), got {describe_value(data[key])}.")
+    settings = {key: _setting(path, key, data.get(key, default), kind, low, high)
+                for key, (default, kind, low, high) in _SETTINGS.items()}
+    dataset = path.parent / data["dataset"]
+    shared = _mapping(path, "parameters", data.get("parameters"))
     day = (today or dt.date.today()).isoformat()
-    runs, names = [], set()
-    for i, item in enumerate(data["runs"]):
-        name = str(item.get("name", "")) if isinstance(item, dict) else ""
-        if not name or name in names or not name.replace("-", "").replace("_", "").isalnum():
-            raise InputError(f"{path}: runs[{i}] needs a unique 'name' of letters, digits, - and _.")
-        names.add(name)
-        params = {**shared, **(item.get("parameters") or {})}
-        out = base / str(data["out"]).format(date=day, name=name)
-        runs.append(BatchRun(name, params, out))
-    return _Batch(base / str(data["dataset"]), tuple(runs), int(data.get("parallel", 2)),
-                  float(data.get("timeout", 1800)), int(data.get("retries", 1)))
+    runs = tuple(_run(path, i, item, shared, data["out"], dataset, day) for i, item in enumerate(data["runs"]))
+    names = [r.name for r in runs]
+    dup = sorted({n for n in names if names.count(n) > 1})
+    if dup:
+        raise InputError(f"{path}: runs need a unique 'name' of letters, digits, - and _; repeated: {', '.join(dup)}.")
+    _check_outs(path, runs, dataset)
+    _check_teams(path, runs, dataset)
+    return _Batch(dataset, runs, **settings)
+
+
+def _setting(path, key, value, kind, low, high):
+    whole = isinstance(value, int) and not isinstance(value, bool)
+    number = whole or isinstance(value, float) and kind is float
+    if not number or not low <= value <= high:
+        need = "a whole number" if kind is int else "a number of seconds"
+        raise InputError(f"{path}: '{key}' must be {need} from {low:g} to {high:g}, got {describe_value(value)}.")
+    return kind(value)
+
+
+def _mapping(path, where, value) -> dict:
+    if value is None:
+        return {}
+    if not isinstance(value, dict) or not all(isinstance(k, str) for k in value):
+        raise InputError(f"{path}: '{where}' must be a mapping of NAME: VALUE, got {describe_value(value)}.")
+    return value
+
+
+def _run(path, index, item, shared, template, dataset, day) -> BatchRun:
+    if not isinstance(item, dict):
+        raise InputError(f"{path}: runs[{index}] must be a mapping with 'name' and 'parameters', "
+                         f"got {describe_value(item)}.")
+    name = item.get("name")
+    if not isinstance(name, str) or not _NAME.fullmatch(name):
+        raise InputError(f"{path}: runs[{index}] needs a unique 'name' of letters, digits, - and _ "
+                         f"(at most 100), got {describe_value(name)}.")
+    unknown = sorted(describe_key(k) for k in item if k not in _RUN_KEYS)
+    if unknown:
+        raise InputError(f"{path}: run {name} has unknown key(s) {', '.join(unknown)}; "
+                         "expected name and parameters.")
+    params = {**shared, **_mapping(path, f"runs[{index}].parameters", item.get("parameters"))}
+    # files named by parameters (spec, claims_file), like dataset and out, are relative to the batch file
+    params = {k: str(path.parent / v) if k in FILES and isinstance(v, str) and v else v for k, v in params.items()}
+    from .execute import NOTEBOOKS, notebook_dir
+
+    try:
+        params = check_parameters(params, [notebook_dir() / nb for nb in NOTEBOOKS])
+    except InputError as err:
+        raise InputError(f"{path}: run {name}: {err}") from None
+    values = {"date": day, "name": name, "hash": parameter_hash(params, dataset)}
+    return BatchRun(name, params, path.parent / fill_template(template, values, what=f"{path}: 'out'"))
+
+
+def _check_outs(path, runs, dataset) -> None:
+    """Refuse runs sharing an output folder, one inside another's, or overlapping the dataset."""
+    data = dataset.resolve()
+    outs = [(r.name, r.out.resolve()) for r in runs]
+    for i, (name, out) in enumerate(outs):
+        if out == data or data in out.parents or out in data.parents:
+            raise InputError(f"{path}: run {name} writes to {out}, which {'is' if out == data else 'overlaps'} "
+                             f"the dataset {data}; choose an 'out' outside the dataset.")
+        for other, there in outs[i + 1:]:
+            if out == there or out in there.parents or there in out.parents:
+                raise InputError(f"{path}: runs {name} and {other} write to the same or nested folders "
+                                 f"({out} and {there}); put {{name}} in 'out' so each run has its own.")
+
+
+def _check_teams(path, runs, dataset) -> None:
+    if not any(r.parameters.get("team") for r in runs):
+        return
+    from ..io import load_dataset
+
+    members = load_dataset(dataset, tables=["members"])
+    for run in runs:
+        try:
+            check_dataset_parameters(run.parameters, members)
+        except InputError as err:
+            raise InputError(f"{path}: run {run.name}: {err}") from None
 
 
 def _attempt(run: BatchRun, dataset: Path, timeout: float, workdir: Path) -> tuple[int, str]:
     params_file = workdir / f"{run.name}.yaml"
-    params_file.write_text(yaml.safe_dump(run.parameters), encoding="utf-8")
-    cmd = [sys.executable, "-m", "ssi_kit", "-q", "report", str(dataset), "--out", str(run.out),
+    params_file.write_text(dump_yaml(run.parameters), encoding="utf-8")
+    out = str(run.out).replace("{", "{{").replace("}", "}}")  # already filled: braces are literal
+    cmd = [sys.executable, "-m", "ssi_kit", "-q", "report", str(dataset), "--out", out,
            "-f", str(params_file)]
     # a session of its own, so a timeout ends the run's kernel too, not only the ssi-kit process
     proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
@@ -114,12 +200,10 @@ def run_batch(path, *, progress=None, today: dt.date | None = None) -> pd.DataFr
 
     Raises
     ------
-    UsageError
-        When ``parallel``, ``timeout`` or ``retries`` are out of range.
+    InputError
+        When the batch file is invalid (see :func:`load_batch`); no run has started.
     """
     batch = load_batch(path, today=today)
-    if batch.parallel < 1 or batch.timeout <= 0 or batch.retries < 0:
-        raise UsageError("parallel must be >= 1, timeout > 0 and retries >= 0.")
     step = progress or (lambda *_: None)
     rows = []
     step("report runs", 0, len(batch.runs))

@@ -4,6 +4,7 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import json
+import os
 import shutil
 import subprocess
 import time
@@ -14,8 +15,9 @@ import papermill as pm
 from .. import __version__
 from ..exceptions import SsiKitError, UsageError
 from ..io import atomic_directory, load_dataset
+from ..io.atomic import check_out_dir
 from .export import export_html
-from .parameters import check_parameters, notebook_parameters, render_out
+from .parameters import check_dataset_parameters, check_parameters, notebook_parameters, render_out
 
 __all__ = ["run_report", "ReportFailed", "NOTEBOOKS", "notebook_dir"]
 
@@ -23,6 +25,10 @@ __all__ = ["run_report", "ReportFailed", "NOTEBOOKS", "notebook_dir"]
 NOTEBOOKS = ("01_score.ipynb", "02_claims.ipynb", "03_report.ipynb")
 #: The notebook exported as report.html.
 REPORT_NOTEBOOK = "03_report.ipynb"
+#: The ``kind`` of a report's manifest.json: a folder with it (and only the files it lists) is ours.
+REPORT_KIND = "ssi-kit report"
+#: Largest manifest.json read when checking whether OUT may be replaced.
+MAX_MANIFEST = 8 << 20
 
 
 class ReportFailed(SsiKitError):
@@ -53,8 +59,7 @@ def _kernel(name: str | None) -> str:
 def _checksums(files) -> dict:
     out = {}
     for name, path in sorted(files.items()):
-        digest = hashlib.sha256(Path(path).read_bytes()).hexdigest()
-        out[name] = {"file": Path(path).name, "sha256": digest}
+        out[name] = {"file": Path(path).name, "sha256": _sha256(Path(path))}
     return out
 
 
@@ -96,15 +101,14 @@ def run_report(dataset_dir, out, *, parameters=None, kernel_name=None, notebooks
     step = progress or (lambda _: None)
     params = dict(parameters or {})
     sources = [notebook_dir() / nb for nb in notebooks]
-    check_parameters(params, sources)
+    params = check_parameters(params, sources)  # names, types, values: before any work
     dataset = load_dataset(dataset_dir)
+    check_dataset_parameters(params, dataset)
     out = render_out(out, params, dataset_dir)
-    manifest = {"ssi_kit_version": __version__, "git_commit": _git_commit(),
+    had_report = _check_out(out, dataset_dir)
+    manifest = {"kind": REPORT_KIND, "ssi_kit_version": __version__, "git_commit": _git_commit(),
                 "dataset": str(dataset_dir), "inputs": _checksums(dataset.files),
                 "parameters": params, "notebooks": [], "status": "running"}
-    replace = out.exists()
-    if replace and any(out.iterdir()) and not (out / "manifest.json").exists():
-        raise UsageError(f"{out} holds files that are not an ssi-kit report; choose another --out.")
     with atomic_directory(out, replace=True) as tmp:
         tmp = tmp.resolve()
         failure = _execute_all(sources, tmp, dataset_dir, params, _kernel(kernel_name), manifest, step)
@@ -113,9 +117,11 @@ def run_report(dataset_dir, out, *, parameters=None, kernel_name=None, notebooks
             step("exporting")
             shown = [nb for nb in notebooks if nb == REPORT_NOTEBOOK] or list(notebooks)
             export_html([tmp / nb for nb in shown], tmp / "report.html", title=_title(params))
-        (tmp / "manifest.json").write_text(json.dumps(manifest, indent=2) + "\n", encoding="utf-8")
-        if failure:
-            raise _keep_failed(tmp, out, replace and (out / "manifest.json").exists(), failure)
+        _write_manifest(tmp, manifest)
+        if failure and had_report:
+            raise _keep_failed(tmp, out / "failed-run", failure)
+    if failure:  # no earlier report: the failed run itself is the output
+        raise ReportFailed(failure["notebook"], out, failure.get("error", "error"))
     return out
 
 
@@ -146,10 +152,97 @@ def _execute_all(sources, tmp, dataset_dir, params, kernel, manifest, step):
     return None
 
 
-def _keep_failed(tmp: Path, out: Path, had_report: bool, failure: dict) -> ReportFailed:
-    target = out / "failed-run" if had_report else out
-    if target.exists():
-        shutil.rmtree(target)
-    target.parent.mkdir(parents=True, exist_ok=True)
-    shutil.copytree(tmp, target)
+def _keep_failed(tmp: Path, target: Path, failure: dict) -> ReportFailed:
+    with atomic_directory(target, replace=True) as staged:
+        shutil.copytree(tmp, staged, dirs_exist_ok=True)
     return ReportFailed(failure["notebook"], target, failure.get("error", "error"))
+
+
+def _write_manifest(folder: Path, manifest: dict) -> None:
+    """Write ``manifest.json`` listing every file of ``folder`` with its size and sha256."""
+    files = {}
+    for path in sorted(p for p in folder.rglob("*") if p.is_file() and p.name != "manifest.json"):
+        files[path.relative_to(folder).as_posix()] = {"size": path.stat().st_size, "sha256": _sha256(path)}
+    text = json.dumps({**manifest, "files": files}, indent=2) + "\n"
+    (folder / "manifest.json").write_text(text, encoding="utf-8")
+
+
+def _sha256(path: Path) -> str:
+    digest = hashlib.sha256()
+    with open(path, "rb") as handle:
+        for chunk in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
+def _check_out(out: Path, dataset_dir) -> bool:
+    """Refuse an OUT that is not the kit's to replace; return whether it holds an earlier report.
+
+    OUT is replaced only when it is empty, missing, or provably a complete earlier
+    report: its manifest is of kind :data:`REPORT_KIND` and lists, with sizes and
+    checksums, exactly the files it holds (plus an earlier ``failed-run/`` that is
+    itself such a report).  OUT and the dataset may not overlap.
+    """
+    check_out_dir(out)
+    data, target = Path(dataset_dir).resolve(), out.resolve()
+    if data == target or target in data.parents or data in target.parents:
+        raise UsageError(f"--out {out} overlaps the dataset {dataset_dir} (one is inside the other); "
+                         "the report replaces its output folder whole: choose an --out outside the dataset.")
+    if not out.is_dir() or not any(out.iterdir()):
+        return False
+    problem = _not_a_report(out)
+    if problem:
+        raise UsageError(f"{out} is in the way: it is not an earlier ssi-kit report ({problem}). A "
+                         "report replaces only a folder whose manifest.json lists exactly the files "
+                         "it holds; remove it or choose another --out.")
+    return True
+
+
+def _not_a_report(folder: Path) -> str | None:
+    """Why ``folder`` is not provably a complete report output, or None when it is."""
+    path = folder / "manifest.json"
+    held = _some("it holds", sorted(p.name + ("/" if p.is_dir() else "") for p in folder.iterdir()),
+                 sep=" ")
+    if path.is_symlink() or not path.is_file():
+        return f"it has no manifest.json; {held}"
+    try:
+        manifest = json.loads(path.read_bytes()) if path.stat().st_size <= MAX_MANIFEST else None
+    except (ValueError, UnicodeDecodeError):
+        manifest = None
+    if not isinstance(manifest, dict) or manifest.get("kind") != REPORT_KIND \
+            or not isinstance(manifest.get("files"), dict):
+        return (f"its manifest.json does not list the files of an ssi-kit report (not one, or "
+                f"from an older ssi-kit); {held}")
+    listed, extra = manifest["files"], []
+    for base, dirs, files in os.walk(folder):
+        rel = Path(base).relative_to(folder)
+        for name in sorted(dirs + files):
+            key, item = (rel / name).as_posix(), Path(base, name)
+            if (key == "manifest.json" and name in files or key == "failed-run" and name in dirs) \
+                    and not item.is_symlink():
+                continue  # failed-run/ is checked as a report of its own
+            entry = listed.get(key)
+            if item.is_symlink() or (name in files and not _same(item, entry)) \
+                    or (name in dirs and not any(k.startswith(key + "/") for k in listed)):
+                extra.append(key + ("/" if name in dirs else ""))
+        dirs[:] = [d for d in dirs if not (base == str(folder) and d == "failed-run")]
+    missing = sorted(k for k in listed if not (folder / k).is_file())
+    failed = folder / "failed-run"
+    why = _not_a_report(failed) if failed.is_dir() and not failed.is_symlink() else None
+    if extra or missing or why:
+        return "; ".join(filter(None, [_some("other or changed files", extra),
+                                       _some("missing files", missing),
+                                       why and f"failed-run/: {why}"]))
+    return None
+
+
+def _same(item: Path, entry) -> bool:
+    return (isinstance(entry, dict) and entry.get("size") == item.stat().st_size
+            and entry.get("sha256") == _sha256(item))
+
+
+def _some(what: str, names: list, sep: str = ": ") -> str | None:
+    if not names:
+        return None
+    shown = ", ".join(names[:5]) + (f" and {len(names) - 5} more" if len(names) > 5 else "")
+    return f"{what}{sep}{shown}"

@@ -1,10 +1,19 @@
-"""Report figures (seaborn); each takes tidy data and returns a matplotlib Figure."""
+"""Report figures (seaborn); each takes tidy data and returns a matplotlib Figure.
+
+Every text of a figure is plain text: team names, industries, member ids and claim ids
+come from data, and a ``$`` in them must be drawn as a dollar sign, not start
+matplotlib's mathtext (where ``$x^2$`` is a formula and ``$\\frac{1}{0}$`` or ``$$``
+fail to render).  The figures are drawn, and saved, with the documented
+``text.parse_math`` and ``text.usetex`` settings off.
+"""
 from __future__ import annotations
 
+import functools
 from pathlib import Path
 
 import matplotlib.pyplot as plt
 import seaborn as sns
+from matplotlib.text import Text
 
 from ..io.schemas import PILLARS
 from .summaries import latest_scores
@@ -13,8 +22,24 @@ __all__ = ["plot_ssi_distribution", "plot_pillars_by", "plot_history", "plot_cla
            "plot_reference_distribution", "plot_seller_history", "save_figure"]
 
 _BAND_EDGES = (40, 70)
+#: Settings under which figures are drawn and saved: text is never mathtext or LaTeX.
+_PLAIN_TEXT = {"text.parse_math": False, "text.usetex": False}
 
 
+def _plain_text(draw):
+    """Decorate a figure function so every text it draws (ticks, titles, legends) is literal."""
+    @functools.wraps(draw)
+    def plain(*args, **kwargs):
+        with plt.rc_context(_PLAIN_TEXT):
+            fig = draw(*args, **kwargs)
+        for text in fig.findobj(Text):
+            text.set_parse_math(False)
+            text.set_usetex(False)
+        return fig
+    return plain
+
+
+@_plain_text
 def plot_ssi_distribution(scores, *, x: str = "ssi"):
     """Histogram of the last day's SSI with the article's band edges (40, 70)."""
     last = latest_scores(scores)
@@ -29,6 +54,7 @@ def plot_ssi_distribution(scores, *, x: str = "ssi"):
     return fig
 
 
+@_plain_text
 def plot_pillars_by(table, *, by: str = "team"):
     """Stacked bars of mean pillars per group (a :func:`pillars_by` table)."""
     long = table.melt(id_vars=[by], value_vars=list(PILLARS), var_name="pillar", value_name="points")
@@ -39,6 +65,7 @@ def plot_pillars_by(table, *, by: str = "team"):
     return fig
 
 
+@_plain_text
 def plot_history(hist):
     """Median SSI and pillars over time (a :func:`history` table)."""
     fig, ax = plt.subplots(figsize=(7, 3.5))
@@ -49,6 +76,7 @@ def plot_history(hist):
     return fig
 
 
+@_plain_text
 def plot_claims_forest(claims: dict):
     """One panel per testable claim: estimate and 95% CI against the published and null values."""
     rows = [c for c in claims["claims"] if c["verdict"] != "untestable"]
@@ -73,6 +101,7 @@ def plot_claims_forest(claims: dict):
     return fig
 
 
+@_plain_text
 def plot_reference_distribution(table):
     """Bars of the organisation's share against LinkedIn's published shares (a distribution table)."""
     ref = table[table["reference"] == "LinkedIn 2015"]
@@ -86,6 +115,7 @@ def plot_reference_distribution(table):
     return fig
 
 
+@_plain_text
 def plot_seller_history(scores, member_id: str):
     """One seller's pillars stacked over time, with the tier edges (30, 70)."""
     one = scores[scores["member_id"].astype(str) == str(member_id)].sort_values("date")
@@ -107,5 +137,6 @@ def save_figure(fig, path) -> Path:
     """Save a figure as a PNG with no timestamp metadata (byte-stable)."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    fig.savefig(path, dpi=110, metadata={"Software": None})
+    with plt.rc_context(_PLAIN_TEXT):
+        fig.savefig(path, dpi=110, metadata={"Software": None})
     return path

@@ -17,7 +17,10 @@ from .ranks import group_mean, group_top_pct, network_mean, network_top_pct, und
 from .spec import ScoringSpec, load_spec
 
 __all__ = ["score_dataset", "score_blocks", "ScoredBlocks", "score_days", "apply_transform",
-           "tier_of", "band_of", "SCORE_COLUMNS"]
+           "tier_of", "band_of", "SCORE_COLUMNS", "ENGINES"]
+
+#: The scoring engines: this process block by block, or a Dask cluster (same scores).
+ENGINES = ("pandas", "dask")
 
 SCORE_COLUMNS = (
     "member_id", "date", "industry", "team", *PILLARS, "ssi", "tier", "band",

@@ -7,14 +7,12 @@ problem into a single :class:`~ssi_kit.exceptions.SpecError`.
 from __future__ import annotations
 
 import functools
-import math
 from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
 
-import yaml
-
-from ..exceptions import SpecError
+from ..exceptions import InputError, SpecError
+from ..io.safe_yaml import describe_key, describe_value, load_yaml, parse_yaml
 from ..io.schemas import ACTIVITY_COUNTS, PILLARS, Profiles
 
 __all__ = ["InputSpec", "ScoringSpec", "load_spec", "parse_spec", "SOURCES", "TRANSFORMS"]
@@ -25,7 +23,8 @@ _PROFILE_COLUMNS = tuple(c for c in Profiles.to_schema().columns if c not in ("m
 _SOURCE_COLUMNS = {"activity": ACTIVITY_COUNTS, "profile": _PROFILE_COLUMNS}
 _INPUT_KEYS = {"name", "source", "columns", "window", "transform", "target", "weight", "why"}
 _WEIGHT_TOL = 1e-9
-_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+#: Longest trailing window (days) a spec may use: about 27 years.
+MAX_WINDOW_DAYS = 10_000
 
 
 @dataclass(frozen=True)
@@ -120,16 +119,16 @@ def load_spec(path=None) -> ScoringSpec:
         return _default_spec()
     path = Path(path)
     try:
-        data = yaml.load(path.read_text(encoding="utf-8"), Loader=_LOADER)
-    except (OSError, UnicodeDecodeError, yaml.YAMLError) as err:
-        raise SpecError(str(path), [f"cannot be read as YAML ({str(err).splitlines()[0]})."]) from None
+        data = load_yaml(path, what="scoring spec")
+    except InputError as err:
+        raise SpecError(str(path), [f"cannot be read as plain YAML data. {err}"]) from None
     return parse_spec(data, source=str(path))
 
 
 @functools.lru_cache(maxsize=1)
 def _default_spec() -> ScoringSpec:
     text = resources.files("ssi_kit.scoring").joinpath("default_spec.yaml").read_text("utf-8")
-    return parse_spec(yaml.load(text, Loader=_LOADER), source="default spec")
+    return parse_spec(parse_yaml(text, what="the default scoring spec"), source="default spec")
 
 
 def parse_spec(data, *, source: str = "<spec>") -> ScoringSpec:
@@ -141,13 +140,15 @@ def parse_spec(data, *, source: str = "<spec>") -> ScoringSpec:
     if extra:
         problems.append(f"unknown top-level key(s) {', '.join(extra)}; expected version, window_days, pillars.")
     window = data.get("window_days", 90)
-    if not isinstance(window, int) or isinstance(window, bool) or window < 1:
-        problems.append(f"window_days: expected a whole number of days >= 1, got {window!r}.")
+    if not _whole(window, 1, MAX_WINDOW_DAYS):
+        problems.append(f"window_days: expected a whole number of days from 1 to {MAX_WINDOW_DAYS}, "
+                        f"got {describe_value(window)}.")
         window = 90
     pillars = data["pillars"]
     for name in pillars:
         if name not in PILLARS:
-            problems.append(f"pillars.{name}: unknown pillar; the pillars are {', '.join(PILLARS)}.")
+            problems.append(f"pillars.{describe_key(name)}: unknown pillar; "
+                            f"the pillars are {', '.join(PILLARS)}.")
     inputs = []
     for pillar in PILLARS:
         items = pillars.get(pillar)
@@ -178,32 +179,43 @@ def _parse_input(pillar, index, item, default_window, problems) -> InputSpec | N
     if not isinstance(item, dict):
         problems.append(f"{where}: expected a mapping with name, source, transform, target, weight.")
         return None
-    where = f"pillars.{pillar}.{item.get('name', index)}"
+    name = item.get("name")
+    label = name if isinstance(name, str) and name.isidentifier() and len(name) <= 60 else index
+    where = f"pillars.{pillar}.{label}"
     before = len(problems)
-    extra = sorted(set(item) - _INPUT_KEYS)
+    extra = sorted(describe_key(k) for k in item if k not in _INPUT_KEYS)
     if extra:
         problems.append(f"{where}: unknown key(s) {', '.join(extra)}.")
-    name = item.get("name")
-    if not isinstance(name, str) or not name.isidentifier():
-        problems.append(f"{where}: 'name' must be an identifier (letters, digits, _).")
-    source = item.get("source")
-    if source not in SOURCES:
-        problems.append(f"{where}: 'source' must be one of {', '.join(SOURCES)}, got {source!r}.")
+    if label == index:
+        problems.append(f"{where}: 'name' must be an identifier (letters, digits, _), "
+                        f"got {describe_value(name)}.")
+    source = _choice(where, "source", item.get("source"), SOURCES, problems)
     columns = _parse_columns(where, source, item.get("columns"), problems)
     window = _parse_window(where, item.get("window", default_window), problems)
-    transform = item.get("transform")
-    if transform not in TRANSFORMS:
-        problems.append(f"{where}: 'transform' must be one of {', '.join(TRANSFORMS)}, got {transform!r}.")
+    transform = _choice(where, "transform", item.get("transform"), TRANSFORMS, problems)
+    why = item.get("why", "")
+    if not isinstance(why, str):
+        problems.append(f"{where}: 'why' must be text, got {describe_value(why)}.")
     target = _number(where, "target", item.get("target"), problems, positive=True)
     weight = _number(where, "weight", item.get("weight"), problems, positive=False)
     if len(problems) > before:
         return None
-    return InputSpec(pillar, name, source, columns, window, transform, target, weight,
-                     str(item.get("why", "")))
+    return InputSpec(pillar, name, source, columns, window, transform, target, weight, why)
+
+
+def _choice(where, key, value, choices, problems):
+    if not isinstance(value, str) or value not in choices:
+        problems.append(f"{where}: '{key}' must be one of {', '.join(choices)}, got {describe_value(value)}.")
+        return None
+    return value
+
+
+def _whole(value, low, high) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool) and low <= value <= high
 
 
 def _parse_columns(where, source, columns, problems) -> tuple[str, ...]:
-    allowed = _SOURCE_COLUMNS.get(source)
+    allowed = _SOURCE_COLUMNS.get(source) if source is not None else None
     if allowed is None:
         if columns:
             problems.append(f"{where}: source {source!r} takes no 'columns'.")
@@ -213,9 +225,9 @@ def _parse_columns(where, source, columns, problems) -> tuple[str, ...]:
     if not isinstance(columns, list) or not columns:
         problems.append(f"{where}: 'columns' must list one or more {source} columns.")
         return ()
-    bad = [c for c in columns if c not in allowed]
+    bad = [c for c in columns if not isinstance(c, str) or c not in allowed]
     if bad:
-        problems.append(f"{where}: unknown {source} column(s) {', '.join(map(str, bad))}; "
+        problems.append(f"{where}: unknown {source} column(s) {', '.join(describe_key(c) for c in bad[:10])}; "
                         f"expected some of {', '.join(allowed)}.")
     return tuple(columns)
 
@@ -223,16 +235,17 @@ def _parse_columns(where, source, columns, problems) -> tuple[str, ...]:
 def _parse_window(where, window, problems) -> int | None:
     if window == "all":
         return None
-    if isinstance(window, bool) or not isinstance(window, int) or window < 1:
-        problems.append(f"{where}: 'window' must be a whole number of days >= 1 or 'all', got {window!r}.")
+    if not _whole(window, 1, MAX_WINDOW_DAYS):
+        problems.append(f"{where}: 'window' must be a whole number of days from 1 to {MAX_WINDOW_DAYS} "
+                        f"or 'all', got {describe_value(window)}.")
         return None
     return window
 
 
 def _number(where, key, value, problems, *, positive) -> float:
-    ok = isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value)
+    ok = isinstance(value, (int, float)) and not isinstance(value, bool) and abs(value) < 1e12
     if not ok or value < 0 or (positive and value == 0):
         need = "a number > 0" if positive else "a number >= 0"
-        problems.append(f"{where}: '{key}' must be {need}, got {value!r}.")
+        problems.append(f"{where}: '{key}' must be {need} (and below 1e12), got {describe_value(value)}.")
         return 0.0
     return float(value)
