@@ -10,6 +10,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from conftest import write_tables
+from ssi_kit.imports.merge import IMPORT_LOG
 from ssi_kit.cli import main
 from ssi_kit.exceptions import ImportFormatError, InputError
 from ssi_kit.imports.crm import import_crm, read_crm
@@ -34,7 +35,8 @@ EXPECTED = {("alice", "2026-01-01"): (3, 12000.50, True),    # won 12000.50 clos
 
 
 def snapshot(directory: Path) -> dict:
-    return {str(p.relative_to(directory)): p.read_bytes() for p in sorted(directory.rglob("*")) if p.is_file()}
+    return {str(p.relative_to(directory)): p.read_bytes() for p in sorted(directory.rglob("*"))
+            if p.is_file() and p.name != IMPORT_LOG}  # the log records each import
 
 
 def as_dict(outcomes: pd.DataFrame) -> dict:

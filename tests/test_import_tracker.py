@@ -11,6 +11,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from conftest import write_tables
+from ssi_kit.imports.merge import IMPORT_LOG
 from ssi_kit.cli import main
 from ssi_kit.exceptions import ImportFormatError, InputError
 from ssi_kit.imports.privacy import pseudonym
@@ -30,7 +31,8 @@ COLS = ["ssi", "brand", "people", "insights", "relationships", "industry_top_pct
 
 
 def snapshot(directory: Path) -> dict:
-    return {str(p.relative_to(directory)): p.read_bytes() for p in sorted(directory.rglob("*")) if p.is_file()}
+    return {str(p.relative_to(directory)): p.read_bytes() for p in sorted(directory.rglob("*"))
+            if p.is_file() and p.name != IMPORT_LOG}  # the log records each import
 
 
 def readings(ssi: pd.DataFrame, member: str) -> dict:

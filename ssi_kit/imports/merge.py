@@ -11,6 +11,7 @@ under a temporary name, then moved into place); other files in the folder are ke
 """
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -18,36 +19,114 @@ import pandas as pd
 
 from ..exceptions import ImportFormatError, UsageError
 from ..io import MODELS, TABLE_NAMES, load_dataset, validate_tables
-from ..io.dataset import write_tables
+from ..io.atomic import atomic_files
+from ..io.dataset import write_table
 from .privacy import ID_COLUMNS, pseudonymize_tables, refuse_contact_ids
 from ..io.schemas import table_key
 
-__all__ = ["ImportSummary", "merge_tables", "merge_into_dir", "write_imported", "UNKNOWN_INDUSTRY"]
+__all__ = ["ImportSummary", "Skipped", "merge_tables", "merge_into_dir", "write_imported",
+           "UNKNOWN_INDUSTRY", "IMPORT_LOG"]
 
 #: Industry written for a seller whose industry no source names.
 UNKNOWN_INDUSTRY = "unknown"
+
+#: The log of imports kept in a dataset folder: one JSON object a line, one line an import.
+IMPORT_LOG = "import-log.jsonl"
 
 #: Tables whose rows are replaced whole when the key matches.
 _ROW_WISE = ("ssi", "outcomes")
 
 
 @dataclass(frozen=True)
+class Skipped:
+    """Rows of a source file an import could not read and left out (never silently).
+
+    Attributes
+    ----------
+    file : str
+        The file (or ZIP member) the rows are in.
+    reason : str
+        Why they could not be read, e.g. ``"no created date"``.
+    count : int
+        How many rows (records) were left out.
+    lines : tuple of int
+        Up to five of their line numbers in the file (empty when unknown).
+    lost : str
+        What the dataset lacks because of it, e.g. ``"3 comments (comments_made)"``.
+    """
+
+    file: str
+    reason: str
+    count: int
+    lines: tuple[int, ...] = ()
+    lost: str = ""
+
+    def describe(self) -> str:
+        """One sentence: file, count, lines, reason and what was lost."""
+        rows = "row" if self.count == 1 else "rows"
+        where = ""
+        if self.lines:
+            more = f" and {self.count - len(self.lines)} more" if self.count > len(self.lines) else ""
+            where = f" (line{'s' if len(self.lines) > 1 else ''} {', '.join(map(str, self.lines))}{more})"
+        lost = f"; lost: {self.lost}" if self.lost else ""
+        return f"{self.file}: {self.count} {rows} skipped{where}: {self.reason}{lost}"
+
+    def to_dict(self) -> dict:
+        """The record as plain JSON data."""
+        return {"file": self.file, "reason": self.reason, "count": self.count,
+                "lines": list(self.lines), "lost": self.lost}
+
+
+@dataclass(frozen=True)
 class ImportSummary:
-    """What an import did, per table: rows added, replaced and already present."""
+    """What an import did, per table: rows added, replaced and already present; what it skipped.
+
+    ``skipped`` lists the unreadable rows left out (:class:`Skipped`); ``notes`` other
+    things a user should know (failed scrapes dropped, duplicate readings resolved).
+    """
 
     out: Path
     source: str
     added: dict = field(default_factory=dict)
     replaced: dict = field(default_factory=dict)
     unchanged: dict = field(default_factory=dict)
+    skipped: list = field(default_factory=list)
+    notes: list = field(default_factory=list)
 
     def describe(self) -> str:
-        """One line per table, e.g. ``ssi: 12 added, 1 replaced, 3 already present``."""
+        """One line per table, e.g. ``ssi: 12 added, 1 replaced, 3 already present``, then skips and notes."""
         lines = [f"imported {self.source} into {self.out}"]
         for name in self.added:
             lines.append(f"  {name}: {self.added[name]} added, {self.replaced[name]} replaced, "
                          f"{self.unchanged[name]} already present")
+        if self.skipped:
+            total = sum(s.count for s in self.skipped)
+            lines.append(f"  skipped {total} unreadable row{'s' if total != 1 else ''} "
+                         f"(listed in {Path(self.out) / IMPORT_LOG}):")
+            lines.extend(f"    {s.describe()}" for s in self.skipped)
+        lines.extend(f"  note: {note}" for note in self.notes)
         return "\n".join(lines)
+
+    def to_dict(self) -> dict:
+        """The summary as plain JSON data (one line of the dataset's import log)."""
+        return {"source": self.source, "added": self.added, "replaced": self.replaced,
+                "unchanged": self.unchanged, "skipped": [s.to_dict() for s in self.skipped],
+                "notes": list(self.notes)}
+
+
+def refuse_skipped(skipped, *, strict: bool) -> None:
+    """With ``strict``, refuse an import that would skip rows (exit 2), naming every skip.
+
+    Raises
+    ------
+    ImportFormatError
+        When ``strict`` and ``skipped`` is not empty.
+    """
+    if strict and skipped:
+        first = skipped[0]
+        raise ImportFormatError(
+            first.file, "holds rows that cannot be read: " + " ".join(s.describe() + "." for s in skipped),
+            "every row readable (without --strict the import goes on, skips them and logs what was lost)")
 
 
 def _differs(old: pd.DataFrame, new: pd.DataFrame) -> pd.Series:
@@ -85,8 +164,12 @@ def merge_tables(existing: pd.DataFrame | None, incoming: pd.DataFrame, table: s
     return merged.reset_index(), counts
 
 
-def merge_into_dir(out, tables: dict[str, pd.DataFrame], *, source: str) -> ImportSummary:
+def merge_into_dir(out, tables: dict[str, pd.DataFrame], *, source: str, skipped=(), notes=(),
+                   strict: bool = False) -> ImportSummary:
     """Merge imported tables into the dataset at ``out`` (created when absent), validated, atomically.
+
+    The changed tables and the dataset's import log (:data:`IMPORT_LOG`, one line
+    appended: counts, skips, notes) are written as one set.
 
     Parameters
     ----------
@@ -96,6 +179,12 @@ def merge_into_dir(out, tables: dict[str, pd.DataFrame], *, source: str) -> Impo
         Imported rows in contract types (strings, datetimes, bools, numbers).
     source : str
         What was imported, for the summary.
+    skipped : sequence of Skipped
+        Unreadable rows the importer left out.
+    notes : sequence of str
+        Other things the summary should say.
+    strict : bool
+        Refuse the import (write nothing) when anything was skipped.
 
     Returns
     -------
@@ -105,12 +194,15 @@ def merge_into_dir(out, tables: dict[str, pd.DataFrame], *, source: str) -> Impo
     ------
     DatasetError
         When the existing dataset, or the merged result, breaks the contract.
+    ImportFormatError
+        With ``strict``, when rows were skipped.
     """
+    refuse_skipped(list(skipped), strict=strict)
     out = Path(out)
     existing = load_dataset(out) if (out / "members.csv").exists() or (out / "members.parquet").exists() else None
     current = dict(existing.tables) if existing else {}
     fmts = {n: p.suffix.lstrip(".") for n, p in existing.files.items()} if existing else {}
-    summary = ImportSummary(out=out, source=source)
+    summary = ImportSummary(out=out, source=source, skipped=list(skipped), notes=list(notes))
     for name in TABLE_NAMES:
         if name not in tables:
             continue
@@ -119,13 +211,23 @@ def merge_into_dir(out, tables: dict[str, pd.DataFrame], *, source: str) -> Impo
         summary.added[name], summary.replaced[name], summary.unchanged[name] = (
             counts["added"], counts["replaced"], counts["unchanged"])
     validated = validate_tables(current)
-    write_tables({f"{name}.{fmts.get(name, 'csv')}": validated[name]  # validated, then replaced together
-                  for name in tables if name in validated}, out)
+    with atomic_files(out, "tables") as stage:  # validated, then replaced together with the log
+        for name in tables:
+            if name in validated:
+                write_table(validated[name], stage / f"{name}.{fmts.get(name, 'csv')}")
+        _append_log(out / IMPORT_LOG, stage / IMPORT_LOG, summary)
     return summary
 
 
+def _append_log(current: Path, staged: Path, summary: ImportSummary) -> None:
+    """Stage the import log with one line for ``summary`` appended (no clock: re-runs stay byte-identical)."""
+    old = current.read_bytes() if current.is_file() else b""
+    line = json.dumps(summary.to_dict(), sort_keys=True, ensure_ascii=False) + "\n"
+    staged.write_bytes(old + line.encode("utf-8"))
+
+
 def write_imported(out, tables: dict[str, pd.DataFrame], *, source: str, file, salt: str | None = None,
-                   replaced: dict | None = None) -> ImportSummary:
+                   replaced: dict | None = None, skipped=(), notes=(), strict: bool = False) -> ImportSummary:
     """Finish an import: guard ids, pseudonymize, keep known industries, merge into ``out``.
 
     Parameters
@@ -140,6 +242,8 @@ def write_imported(out, tables: dict[str, pd.DataFrame], *, source: str, file, s
         Pseudonymize every table with this salt before merging.
     replaced : dict of str to int, optional
         Rows replaced inside the import (same key twice), added to the summary.
+    skipped, notes, strict
+        Unreadable rows left out, notes, and whether to refuse instead (see :func:`merge_into_dir`).
 
     Returns
     -------
@@ -164,7 +268,7 @@ def write_imported(out, tables: dict[str, pd.DataFrame], *, source: str, file, s
         tables = pseudonymize_tables(tables, salt)
     tables = {name: _extras_as_text(name, t) for name, t in tables.items()}
     tables["members"] = _keep_known_industry(out, tables["members"])
-    summary = merge_into_dir(out, tables, source=source)
+    summary = merge_into_dir(out, tables, source=source, skipped=skipped, notes=notes, strict=strict)
     for name, n in (replaced or {}).items():
         if name in summary.replaced:
             summary.replaced[name] += n
