@@ -14,7 +14,7 @@ import time
 from pathlib import Path
 
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 from conftest import VALID_CSV, write_tables
@@ -358,8 +358,11 @@ def test_fuzz_parameter_layer_only_raises_input_errors(name, text):
 
 @settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(name=_NAMES, text=_YAMLISH, as_file=st.booleans())
+@example(name="title", text="\ud800", as_file=False)
+@example(name="title", text="\ud800", as_file=True)
 def test_fuzz_report_command_line(ws, name, text, as_file):
-    (ws / "p.yaml").write_text(f"{name}: {text}\n", encoding="utf-8")
+    # lone surrogates (argv decoded with surrogateescape can hold them) become bytes that are not UTF-8
+    (ws / "p.yaml").write_text(f"{name}: {text}\n", encoding="utf-8", errors="surrogatepass")
     args = ["-f", ws / "p.yaml"] if as_file else ["-p", f"{name}={text}"]
     before = tree_digest(ws)
     # a missing dataset: every parameter check runs first, then the run stops before any notebook

@@ -270,3 +270,77 @@ def test_figures_draw_data_strings_literally(tmp_path):
         figures.save_figure(draw(arg), tmp_path / f"{draw.__name__}.png")
     assert all((tmp_path / f).stat().st_size > 1000 for f in ("team.png", "seller.png", "claims.png"))
     matplotlib.pyplot.close("all")
+
+
+# --- 5. contact details in other forms (Unicode spaces and dashes, full-width, tel:, x12) ----
+
+#: PHONE and EMAIL written the ways real sheets and pasted text write them.
+PHONE_FORMS = ["+1\u00a0555\u00a00142", "+1\u2011555\u20110142", "+1\u2009555\u20090142", "+1\u202f555\u202f0142",
+               "+1\u2013555\u20130142", "+1-555-0142 x12", "+1 555 0142 ext. 12", "tel:+15550142",
+               "TEL: +1 555 0142", "\uff0b\uff11 \uff15\uff15\uff15 \uff10\uff11\uff14\uff12", "+1 555\u200b0142"]
+EMAIL_FORMS = ["jane\uff20example.com", '"jane"@example.com', '"jane doe"@example.com', "jane\ufe6bexample.com"]
+FORMS = [(v, "a phone number") for v in PHONE_FORMS] + [(v, "an e-mail address") for v in EMAIL_FORMS]
+
+
+@pytest.mark.parametrize("value, kind", FORMS)
+def test_contact_kind_and_redact_see_through_other_forms(value, kind):
+    assert contact_kind(value) == kind
+    assert contact_kind(f"  {value} ") == kind
+    label = "<phone number>" if kind == "a phone number" else "<e-mail address>"
+    text = redact(f"line 2 ('call {value} today'), line 3 ('m1')")
+    assert label in text and text.endswith(" today'), line 3 ('m1')"), text
+    assert not any(s in text for s in ("0142", "\uff10\uff11\uff14\uff12", "jane", "example")), text
+
+
+@pytest.mark.parametrize("value", ["m1", "100234", "2026-01-10", "12000.50", "m1 x12", "100234 x12", "Box 12",
+                                   "\uff12\uff10\uff12\uff16-\uff10\uff11-\uff11\uff10", "jane\u2011doe", "2026\u201301"])
+def test_folding_raises_no_false_alarms(value):
+    assert contact_kind(value) is None
+    assert redact(value) == value
+
+
+def test_redact_keeps_the_rest_of_a_non_ascii_message():
+    text = "o.csv: line(s) 2 ('\uff15'), 3 ('call +1\xa0555\xa00142 \u2013 caf\u00e9'), 4 ('jane\uff20example.com')"
+    assert redact(text) == ("o.csv: line(s) 2 ('\uff15'), 3 ('call <phone number> \u2013 caf\u00e9'), "
+                            "4 ('<e-mail address>')")
+
+
+@pytest.mark.parametrize("member, what", [(v, k.split(" ", 1)[1]) for v, k in FORMS])
+def test_member_option_in_other_forms_is_refused(tmp_path, member, what):
+    _refused(tmp_path, ["import", "linkedin-export", EXPORT, "--out", tmp_path / "ds", "--member", member],
+             "--member", what, "--pseudonymize")
+
+
+@pytest.mark.parametrize("owner", ["+1\u00a0555\u00a00142", "+1-555-0142 x12", "tel:+15550142",
+                                   "+1\u202f555\u202f0142", "jane\uff20example.com"])
+def test_crm_owner_in_other_forms_is_refused(tmp_path, owner):
+    path = _crm(tmp_path, ["alice", owner])
+    _refused(tmp_path, ["import", "crm", path, "--out", tmp_path / "ds", "--map", _write(tmp_path / "m.yaml", CRM_MAP)],
+             "opportunities.csv", "column 'Owner'", "line 3 holds a", "--pseudonymize")
+
+
+def test_crm_messages_redact_other_forms(tmp_path):
+    amounts = {0: "call +1\u00a0555\u00a00142", 1: "jane.private\uff20example.com", 2: "tel +1-555-0142 ext 9"}
+    path = _crm(tmp_path, ["alice", "bob", "carol"], amounts=amounts)
+    result = _refused(tmp_path, ["import", "crm", path, "--out", tmp_path / "ds",
+                                 "--map", _write(tmp_path / "m.yaml", CRM_MAP)],
+                      "column 'Amount'", "3 rows fail", "2 ('call <phone number>')", "3 ('<e-mail address>')",
+                      "4 ('tel <phone number>')")
+    assert "\\xa0" not in result.err and "\uff20" not in result.err
+
+
+def test_file_names_holding_contact_details_are_redacted_in_log_and_summary(tmp_path):
+    name = f"{EMAIL} ssi.csv"
+    shutil.copy(FIXTURES / "imports" / "tracker" / "failed_scrapes.csv", tmp_path / name)
+    out = tmp_path / "ds"
+    result = run_cli("import", "tracker", tmp_path / name, "--out", out, "--member", "m1")
+    assert result.code == 0, result.err
+    assert "<e-mail address> ssi.csv into" in result.out
+    assert "<e-mail address> ssi.csv: 2 rows skipped" in result.out
+    log = (out / "import-log.jsonl").read_text(encoding="utf-8")
+    assert '"source": "' in log and '"file": "' in log and "<e-mail address> ssi.csv" in log
+    for text in (result.out, result.err, _written(out)):
+        _no_secrets(text.replace(str(tmp_path), ""))
+    _write(tmp_path / name, "Seller,Total SSI\nm1,20\n")  # no date column: refused, naming the file
+    _refused(tmp_path, ["import", "tracker", tmp_path / name, "--out", out, "--member", "m1"],
+             "<e-mail address> ssi.csv")

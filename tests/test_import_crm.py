@@ -1,6 +1,7 @@
 """Importing CRM opportunity exports into outcomes (``ssi-kit import crm``)."""
 from __future__ import annotations
 
+import json
 import tempfile
 from pathlib import Path
 
@@ -10,6 +11,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from conftest import write_tables
+from hardening import assert_refused, run_cli, tree_digest
 from ssi_kit.imports.merge import IMPORT_LOG
 from ssi_kit.cli import main
 from ssi_kit.exceptions import ImportFormatError, InputError
@@ -91,7 +93,7 @@ def test_period_labels_and_decimal_commas(tmp_path):
 
 
 @pytest.mark.parametrize("text, quotas, message", [
-    ("Owner,Created Date,Amount,Close Date,Won\n,2026-01-01,1,2026-01-02,yes\n", None, "'Owner'.*line\\(s\\) 2"),
+    ("Owner,Created Date,Amount,Close Date,Won\n,2026-01-01,1,2026-01-02,yes\n", None, "no owner \\(column 'Owner'\\) on every row \\(line 2\\)"),
     ("Owner,Created Date,Amount,Close Date,Won\na,soon,1,2026-01-02,yes\n", None, "'Created Date'"),
     ("Owner,Created Date,Amount,Close Date,Won\na,2026-01-01,lots,2026-01-02,yes\n", None, "'Amount'.*number"),
     ("Owner,Created Date,Amount,Close Date,Won\na,2026-01-01,1,,yes\n", None, "close date on every won"),
@@ -117,9 +119,9 @@ def test_bad_exports_name_file_column_and_rows(tmp_path, text, quotas, message):
 
 
 def test_mapping_problems(tmp_path):
-    with pytest.raises(ImportFormatError, match="without a column mapping"):
-        read_crm(OPPS, mapping=None)
-    with pytest.raises(ImportFormatError, match="no created column"):
+    with pytest.raises(ImportFormatError, match="no member_id \\(owner\\) column.*'Owner'.*--map"):
+        read_crm(OPPS, mapping=None)  # a bare 'Owner' column is no known layout
+    with pytest.raises(ImportFormatError, match="no created \\(created date\\) column"):
         read_crm(OPPS, mapping={"columns": {"Owner": "member_id"}})
     with pytest.raises(ImportFormatError, match="'period'.*quarter or month"):
         read_crm(OPPS, mapping={**BASE_MAP, "period": "fortnight"})
@@ -207,7 +209,147 @@ def test_cli(tmp_path, capsys):
     err = capsys.readouterr().err.strip()
     assert "bad.csv" in err and "expected" in err and "\n" not in err
     assert snapshot(out) == before
-    assert main(["import", "crm", str(OPPS), "--out", str(out)]) == 2  # --map is required
+    assert main(["import", "crm", str(OPPS), "--out", str(out)]) == 2  # no known layout: --map needed
+
+
+# --- real layouts: Salesforce (English, German locale) and HubSpot, without a mapping ------
+# The fixtures' README names the real layouts they mirror; their content is invented.
+
+SF_EN, SF_DE, HUBSPOT = (FIXTURES / n for n in ("salesforce_report_en.csv", "salesforce_report_de.csv",
+                                                "hubspot_deals.csv"))
+
+
+def _outcomes(out: Path) -> dict:
+    return {(r.member_id, r.period_start.strftime("%Y-%m-%d")): (int(r.opportunities), float(r.revenue))
+            for r in load_dataset(out)["outcomes"].itertuples()}
+
+
+def _log(out: Path) -> list[dict]:
+    return [json.loads(line) for line in (out / IMPORT_LOG).read_text(encoding="utf-8").splitlines()]
+
+
+@pytest.mark.parametrize("path, preset, expected, skipped, placeholders", [
+    # Dana: 3 created in Q1 (one open with 12/31/3999), 12000.50 won in Feb; Evan: the 3999 deal
+    # created in Q1 and open, 30000 won in May; Evan's row without a created date skipped (line 7)
+    (SF_EN, None, {("Dana Example", "2026-01-01"): (3, 12000.5), ("Evan Sample", "2026-01-01"): (1, 0.0),
+                   ("Evan Sample", "2026-04-01"): (1, 30000.0)},
+     ("Created Date", 7), 2),
+    # the same in German: cp1252, ';', quoted, DD.MM.YYYY, 12.000,50; 31.12.3999; line 6 without Erstelldatum
+    (SF_DE, "salesforce", {("Frida Beispiel", "2026-01-01"): (3, 12000.5),
+                           ("Gustav Muster", "2026-04-01"): (1, 30000.0)},
+     ("Erstelldatum", 6), 1),
+    # HubSpot: "Closed Won (Partner Pipeline)" is won; the unowned deal on line 6 skipped
+    (HUBSPOT, None, {("Hana Invented", "2026-01-01"): (2, 15000.0), ("Ivo Madeup", "2026-04-01"): (2, 25000.0)},
+     ("Deal owner", 6), 0),
+])
+def test_real_layouts_import_without_a_map(tmp_path, path, preset, expected, skipped, placeholders):
+    out = tmp_path / "ds"
+    result = run_cli("import", "crm", path, "--out", out, *(["--preset", preset] if preset else []))
+    assert result.code == 0, result.err
+    assert _outcomes(out) == expected
+    column, line = skipped
+    assert f"1 row skipped (line {line}): no " in result.out and f"(column '{column}'); lost: 1 opportunity" \
+        in result.out
+    [entry] = _log(out)
+    assert [(s["count"], s["lines"], s["lost"]) for s in entry["skipped"]] == [(1, [line], "1 opportunity")]
+    assert any("report footer" in n for n in entry["notes"]) == (path != HUBSPOT)
+    held = [n for n in entry["notes"] if "placeholder close date" in n]
+    assert held == ([f"{path}: {placeholders} opportunit{'y has' if placeholders == 1 else 'ies have'} a "
+                     f"placeholder close date (from the year 3000 on, column "
+                     f"'{'Schlusstermin' if path == SF_DE else 'Close Date'}'): counted as created and open, "
+                     "won in no period"] if placeholders else [])
+    written = "".join(p.read_text(encoding="utf-8") for p in out.iterdir() if p.is_file())
+    for secret in ("Northwind", "Musterfirma", "Globex", "Confidential", "Vertrauliche", "9000000001"):
+        assert secret not in written
+
+
+@pytest.mark.parametrize("path", [SF_EN, SF_DE, HUBSPOT])
+def test_strict_refuses_rows_that_cannot_be_read_and_writes_nothing(tmp_path, path):
+    out = write_tables(tmp_path / "ds", TINY)
+    before = tree_digest(out)
+    result = run_cli("import", "crm", path, "--out", out, "--strict")
+    assert_refused(result, 2, path.name, "holds rows that cannot be read", "1 row skipped",
+                   "lost: 1 opportunity", "without --strict")
+    assert tree_digest(out) == before
+
+
+@pytest.mark.parametrize("text, cut, won", [
+    ("a,2026-01-05,31.12.3999,10,Closed Won\n", None, 0.0),     # Salesforce's placeholder, even marked won
+    ("a,2026-01-05,12/31/3999,10,Prospecting\n", None, 0.0),
+    ("a,2026-01-05,3000-01-01,10,Closed Won\n", None, 0.0),     # from the year 3000 on
+    ("a,2026-01-05,2150-06-30,10,Closed Won\n", None, 10.0),    # a real (if far) date stays a date
+    ("a,2026-01-05,2150-06-30,10,Closed Won\n", "2100-01-01", 0.0),  # ... unless the cut says otherwise
+    ("a,2026-01-05,2150-06-30,10,Closed Won\n", "2100", 0.0),
+])
+def test_placeholder_close_dates_mean_open_deals(tmp_path, text, cut, won):
+    path = _write(tmp_path / "o.csv", "Opportunity Owner,Created Date,Close Date,Amount,Stage\n"
+                  "a,2026-01-05,2026-02-10,5,Closed Won\n" + text)
+    outcomes = read_crm(path, placeholder_from=cut)["outcomes"]
+    assert outcomes["opportunities"].sum() == 2
+    assert outcomes["revenue"].sum() == 5.0 + won
+
+
+def test_placeholder_close_date_in_a_workbook(tmp_path):
+    """An XLSX export holds 31.12.3999 as a real date cell (beyond what pandas dates hold)."""
+    import datetime
+
+    import openpyxl
+
+    book = openpyxl.Workbook()
+    for row in (["Opportunity Owner", "Created Date", "Close Date", "Amount", "Won"],
+                ["ann", datetime.datetime(2026, 1, 5), datetime.datetime(3999, 12, 31), 10, 1],
+                ["ann", datetime.datetime(2026, 1, 6), datetime.datetime(2026, 2, 1), 7, 1]):
+        book.active.append(row)
+    book.save(tmp_path / "o.xlsx")
+    outcomes = read_crm(tmp_path / "o.xlsx")["outcomes"]
+    assert (int(outcomes["opportunities"].sum()), float(outcomes["revenue"].sum())) == (2, 7.0)
+
+
+def test_a_year_between_2200_and_the_cut_is_still_refused(tmp_path):
+    path = _write(tmp_path / "o.csv", "Opportunity Owner,Created Date,Close Date,Amount,Stage\n"
+                  "a,2026-01-05,2500-01-01,5,Closed Won\n")
+    with pytest.raises(ImportFormatError, match="'Close Date'.*line\\(s\\) 2"):
+        read_crm(path)
+    with pytest.raises(ImportFormatError, match="placeholder close date is 'soon'"):
+        read_crm(path, placeholder_from="soon")
+
+
+def test_a_preset_that_does_not_fit_and_an_unknown_layout_are_refused(tmp_path):
+    result = run_cli("import", "crm", SF_EN, "--out", tmp_path / "ds", "--preset", "hubspot")
+    assert_refused(result, 2, "salesforce_report_en.csv", "no member_id (owner) column the hubspot preset knows",
+                   "'Opportunity Owner'")
+    assert not (tmp_path / "ds").exists()
+    unknown = _write(tmp_path / "u.csv", "Rep,Opened\nann,2026-01-05\n")
+    assert_refused(run_cli("import", "crm", unknown, "--out", tmp_path / "ds"), 2, "u.csv", "--map")
+
+
+def test_a_map_overrides_single_columns_of_a_preset(tmp_path):
+    """A mapping naming only the owner column; the rest still comes from the Salesforce preset."""
+    text = SF_EN.read_text(encoding="utf-8").replace('"Opportunity Owner"', '"Owner Alias"', 1)
+    path = _write(tmp_path / "sf.csv", text)
+    tables = read_crm(path, mapping={"columns": {"Owner Alias": "member_id"}}, preset="salesforce")
+    assert tables["outcomes"]["opportunities"].sum() == 5
+
+
+def test_quotas_with_a_preset_and_no_map(tmp_path):
+    quotas = _write(tmp_path / "q.csv", "Seller,Period,Quota\nDana Example,2026Q1,10000\nEvan Sample,2026Q2,40000\n")
+    out = read_crm(SF_EN, quotas=quotas)["outcomes"].set_index(["member_id", "period_start"])["quota_attained"]
+    assert bool(out[("Dana Example", pd.Timestamp("2026-01-01"))])  # 12000.50 won against 10000
+    assert not bool(out[("Evan Sample", pd.Timestamp("2026-04-01"))])  # 30000 won against 40000
+    assert pd.isna(out[("Evan Sample", pd.Timestamp("2026-01-01"))])  # no quota given for that quarter
+
+
+def test_trailing_rows_that_are_no_footer_are_skipped_and_counted(tmp_path):
+    path = _write(tmp_path / "o.csv", "Opportunity Owner,Created Date\nann,2026-01-05\nben,\ncid,\n")
+    read = _read_export(path)
+    assert [(s.count, s.lines, s.lost) for s in read.skipped] == [(2, (3, 4), "2 opportunities")]
+    assert read.notes == []
+
+
+def _read_export(path):
+    from ssi_kit.imports.crm import _read
+
+    return _read(path, None, None, guard=True)
 
 
 # --- property-based --------------------------------------------------------------------

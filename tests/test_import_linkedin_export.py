@@ -66,9 +66,16 @@ COMPLETE_DAYS = {
 }
 PROFILES = {
     BASIC: dict(member_id="jane-doe", industry="Computer Software", date="2024-03-01", has_headline=True,
-                has_summary=True, positions=3, education=2, skills=5, recommendations=2),
+                has_summary=True, positions=3, education=2, skills=5, recommendations=2),  # past positions stay listed
     COMPLETE: dict(member_id="jose-garcia", industry="Télécommunications", date="2026-09-05",
                    has_headline=True, has_summary=False, positions=2, education=1, skills=3, recommendations=1),
+}
+#: The days the dated profile facts change (starts of positions and schools; visible
+#: recommendations created), from the first day of activity (no Registration.csv: earlier
+#: facts fold into it) to the export date.
+SNAPSHOT_DAYS = {
+    BASIC: ["2024-01-10", "2024-03-01"],                  # first activity: invitations of 10 Jan 2024
+    COMPLETE: ["2026-01-15", "2026-08-14", "2026-09-05"],  # first activity: shares of 15 Jan 2026
 }
 EXPECTED_DAYS = {BASIC: BASIC_DAYS, COMPLETE: COMPLETE_DAYS}
 
@@ -107,7 +114,7 @@ def expected_activity(days: dict) -> pd.DataFrame:
     return pd.DataFrame(rows).astype({c: "Int64" for c in COUNTS})
 
 
-def check_dataset(out: Path, export: Path) -> None:
+def check_dataset(out: Path, export: Path, snapshot_days=None) -> None:
     """``out`` is a valid dataset holding exactly the export's hand-counted tables."""
     ds = load_dataset(out)
     want = PROFILES[export]
@@ -116,7 +123,9 @@ def check_dataset(out: Path, export: Path) -> None:
     activity = ds["activity"][ds["activity"]["member_id"] == want["member_id"]].reset_index(drop=True)
     pd.testing.assert_frame_equal(activity[["date", *COUNTS]], expected_activity(EXPECTED_DAYS[export]),
                                   check_dtype=False)
-    profile = ds["profiles"][ds["profiles"]["member_id"] == want["member_id"]].iloc[0]
+    profiles = ds["profiles"][ds["profiles"]["member_id"] == want["member_id"]].sort_values("date")
+    assert profiles["date"].tolist() == [pd.Timestamp(d) for d in snapshot_days or SNAPSHOT_DAYS[export]]
+    profile = profiles.iloc[-1]
     assert profile["date"] == pd.Timestamp(want["date"])
     for col in ("has_headline", "has_summary", "positions", "education", "skills", "recommendations"):
         assert profile[col] == want[col], col
@@ -140,7 +149,8 @@ def test_the_fixtures_carry_the_quirks_they_stand_for():
 def test_folder_import_counts_every_day_by_hand(tmp_path, export):
     summary = import_linkedin_export(export, tmp_path / "out")
     check_dataset(tmp_path / "out", export)
-    assert summary.added == {"members": 1, "activity": len(EXPECTED_DAYS[export]), "profiles": 1}
+    assert summary.added == {"members": 1, "activity": len(EXPECTED_DAYS[export]),
+                             "profiles": len(SNAPSHOT_DAYS[export])}
 
 
 @pytest.mark.parametrize("export", [BASIC, COMPLETE], ids=["basic", "complete"])
@@ -161,13 +171,13 @@ def test_zip_without_a_dated_name_dates_the_profile_by_its_latest_event(tmp_path
     archive = zip_folder(BASIC, tmp_path / "my-data.zip", top_level=True)
     tables = read_linkedin_export(archive)
     # The latest dated event is the connection of 28 Feb 2024 -- never today's date.
-    assert tables["profiles"]["date"].tolist() == [pd.Timestamp("2024-02-28")]
+    assert tables["profiles"]["date"].max() == pd.Timestamp("2024-02-28")
 
 
 def test_export_folder_inside_a_parent_folder_is_found(tmp_path):
     shutil.copytree(COMPLETE, tmp_path / "downloads" / COMPLETE.name)
     tables = read_linkedin_export(tmp_path / "downloads")
-    assert tables["profiles"]["date"].tolist() == [pd.Timestamp("2026-09-05")]
+    assert tables["profiles"]["date"].max() == pd.Timestamp("2026-09-05")
     assert int(tables["activity"]["posts"].sum()) == 4
 
 
@@ -178,7 +188,7 @@ def test_importing_twice_adds_nothing(tmp_path):
     summary = import_linkedin_export(zip_folder(BASIC, tmp_path / "again.zip"), out)
     assert summary.added == {"members": 0, "activity": 0, "profiles": 0}
     assert summary.replaced == {"members": 0, "activity": 0, "profiles": 0}
-    assert summary.unchanged == {"members": 1, "activity": len(BASIC_DAYS), "profiles": 1}
+    assert summary.unchanged == {"members": 1, "activity": len(BASIC_DAYS), "profiles": len(SNAPSHOT_DAYS[BASIC])}
     assert snapshot(out) == before
 
 
@@ -240,7 +250,9 @@ def test_partial_export_leaves_unknown_counts_to_the_existing_dataset(tmp_path):
     assert tables["profiles"][["positions", "skills"]].isna().all().all()  # no file: unknown, not 0
     summary = import_linkedin_export(export, out)
     assert summary.replaced == {"members": 0, "activity": 0, "profiles": 0}
-    check_dataset(out, BASIC)  # posts, messages, skills ... kept from the full import
+    # posts, messages, skills ... kept from the full import; the partial export starts its
+    # profile on its own first day of activity (15 Jan 2024), a snapshot of its own.
+    check_dataset(out, BASIC, ["2024-01-10", "2024-01-15", "2024-03-01"])
 
 
 def test_member_and_industry_options(tmp_path):
@@ -250,16 +262,16 @@ def test_member_and_industry_options(tmp_path):
     export = tmp_path / "Basic_LinkedInDataExport_03-01-2024"
     shutil.copytree(BASIC, export)
     (export / "Profile.csv").unlink()
-    assert read_linkedin_export(export, industry="Retail")["members"].to_dict("records") == [
+    assert read_linkedin_export(export, member_id="me", industry="Retail")["members"].to_dict("records") == [
         {"member_id": "me", "industry": "Retail"}]
-    assert read_linkedin_export(export)["members"]["industry"].tolist() == ["unknown"]
+    assert read_linkedin_export(export, member_id="me")["members"]["industry"].tolist() == ["unknown"]
 
 
 def test_without_a_name_or_own_url_message_counts_are_unknown(tmp_path):
     export = tmp_path / "Basic_LinkedInDataExport_03-01-2024"
     shutil.copytree(BASIC, export)
     (export / "Profile.csv").unlink()
-    activity = read_linkedin_export(export)["activity"]
+    activity = read_linkedin_export(export, member_id="seller-1")["activity"]
     assert "messages_sent" not in activity and "messages_replied" not in activity
     assert int(activity["posts"].sum()) == 4
 
@@ -339,17 +351,23 @@ def test_cp1252_profile_gives_the_same_member(tmp_path):
     assert members.to_dict("records") == [{"member_id": "jose-garcia", "industry": "Télécommunications"}]
 
 
-def test_garbage_date_names_file_column_and_line_but_no_content(tmp_path):
+def test_garbage_date_is_skipped_and_reported_or_refused_with_strict(tmp_path):
     export = tmp_path / "Basic_LinkedInDataExport_03-01-2024"
     shutil.copytree(BASIC, export)
     text = (export / "messages.csv").read_text(encoding="utf-8")
     (export / "messages.csv").write_text(text.replace("2024-01-17 08:00:00 UTC", "Tuesday works"),
                                          encoding="utf-8")
+    summary = import_linkedin_export(export, tmp_path / "out")
+    (skip,) = summary.skipped
+    assert (skip.file.endswith("messages.csv"), skip.count, skip.lines) == (True, 1, (4,))
+    assert "'DATE'" in skip.reason and skip.lost == "1 messages (messages_sent, messages_replied)"
+    activity = load_dataset(tmp_path / "out")["activity"].set_index("date")
+    assert int(activity["messages_replied"].sum()) == 2  # the 17 Jan reply is lost, the others kept
     with pytest.raises(ImportFormatError) as err:
-        read_linkedin_export(export)
+        import_linkedin_export(export, tmp_path / "strict", strict=True)
     message = str(err.value)
     assert "messages.csv" in message and "'DATE'" in message and "line 4" in message
-    assert "Tuesday works" not in message
+    assert "Tuesday works" not in message and not (tmp_path / "strict").exists()
 
 
 def test_missing_header_is_an_import_format_error(tmp_path):

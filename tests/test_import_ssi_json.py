@@ -13,6 +13,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from conftest import write_tables
+from hardening import assert_refused, run_cli, tree_digest
 from ssi_kit.imports.merge import IMPORT_LOG
 from ssi_kit.cli import main
 from ssi_kit.exceptions import ImportFormatError, InputError
@@ -21,10 +22,14 @@ from ssi_kit.imports.ssi_json import import_ssi_json, read_ssi_json
 from ssi_kit.io import load_dataset
 
 FIXTURES = Path(__file__).parent / "fixtures" / "imports" / "ssi_json"
+#: The live salesApiSsi captures (the folder's top level; other shapes are in shapes/).
+LIVE = sorted(FIXTURES.glob("*.json"))
+SHAPES = FIXTURES / "shapes"
 FIRST = FIXTURES / "ssi_2026-01-05.json"
 SETTINGS = settings(max_examples=25, deadline=None, database=None,
                     suppress_health_check=[HealthCheck.function_scoped_fixture])
 SALT = "a-secret-salt-1234"
+COLS = ["ssi", "brand", "people", "insights", "relationships", "industry_top_pct", "network_top_pct"]
 #: A small valid dataset the property tests import into.
 TINY = {"members": "member_id,industry\nm1,Software\n",
         "ssi": "member_id,date,ssi,brand\nm1,2026-01-01,40.5,10.25\n"}
@@ -55,7 +60,7 @@ def simulated(tmp_path_factory) -> Path:
 # --- reading --------------------------------------------------------------------------
 
 def test_values_are_read_by_pillar_name_and_kept_unrounded():
-    ssi = read_ssi_json(FIXTURES)["ssi"].set_index("date")
+    ssi = read_ssi_json(LIVE)["ssi"].set_index("date")
     first = ssi.loc["2026-01-05"]
     assert first["ssi"] == 19.705751
     assert (first["brand"], first["people"], first["insights"], first["relationships"]) == (
@@ -69,7 +74,7 @@ def test_values_are_read_by_pillar_name_and_kept_unrounded():
 
 
 def test_envelope_team_and_missing_pillar():
-    tables = read_ssi_json(FIXTURES)
+    tables = read_ssi_json(LIVE)
     ssi = tables["ssi"].set_index("date")
     assert list(ssi.index.strftime("%Y-%m-%d")) == [f"2026-01-0{d}" for d in range(5, 10)]
     assert ssi.loc["2026-01-07", "ssi"] == 20.5  # wrapped: date from capturedAt
@@ -166,16 +171,16 @@ def test_unknown_pillar_is_ignored_and_total_from_pillars(tmp_path):
 
 def test_round_trip_into_empty_dir_then_reimport_is_unchanged(tmp_path):
     out = tmp_path / "ds"
-    summary = import_ssi_json(FIXTURES, out)
+    summary = import_ssi_json(LIVE, out)
     assert (summary.added["ssi"], summary.replaced["ssi"], summary.unchanged["ssi"]) == (5, 0, 0)
     data = load_dataset(out)
-    expected = read_ssi_json(FIXTURES)["ssi"]
+    expected = read_ssi_json(LIVE)["ssi"]
     cols = ["ssi", "brand", "people", "insights", "relationships", "industry_top_pct", "network_top_pct"]
     pd.testing.assert_frame_equal(data["ssi"][["member_id", "date", *cols]],
                                   expected[["member_id", "date", *cols]], check_dtype=False)
     assert set(data["ssi"].columns) >= {"industry_avg_ssi", "network_avg_ssi", "team_top_pct", "team_avg_ssi"}
     before = snapshot(out)
-    again = import_ssi_json(FIXTURES, out)
+    again = import_ssi_json(LIVE, out)
     assert (again.added["ssi"], again.replaced["ssi"], again.unchanged["ssi"]) == (0, 0, 5)
     assert "ssi: 0 added, 0 replaced, 5 already present" in again.describe()
     assert snapshot(out) == before
@@ -183,7 +188,7 @@ def test_round_trip_into_empty_dir_then_reimport_is_unchanged(tmp_path):
 
 def test_changed_reading_is_counted_as_replaced(tmp_path):
     out = tmp_path / "ds"
-    import_ssi_json(FIXTURES, out)
+    import_ssi_json(LIVE, out)
     changed = base()
     changed["memberScore"]["subScores"][1]["score"] = 4.25
     summary = import_ssi_json(write_json(tmp_path / "fix_2026-01-05.json", changed), out)
@@ -209,11 +214,11 @@ def test_into_simulated_dataset_keeps_it_valid_and_scores(tmp_path, simulated):
 
 def test_pseudonyms_are_consistent_and_stable(tmp_path):
     out = tmp_path / "ds"
-    import_ssi_json(FIXTURES, out, member_id="alice", salt=SALT)
+    import_ssi_json(LIVE, out, member_id="alice", salt=SALT)
     data = load_dataset(out)
     assert data["members"]["member_id"].tolist() == [pseudonym("alice", SALT)]
     assert set(data["ssi"]["member_id"]) == {pseudonym("alice", SALT)}
-    again = import_ssi_json(FIXTURES, out, member_id="alice", salt=SALT)
+    again = import_ssi_json(LIVE, out, member_id="alice", salt=SALT)
     assert (again.added["ssi"], again.unchanged["ssi"]) == (0, 5)
     assert "alice" not in "".join(p.read_text() for p in out.glob("*.csv"))
 
@@ -230,7 +235,7 @@ def test_email_ids_are_refused_without_salt(tmp_path):
 
 def test_cli_imports_and_prints_summary(tmp_path, capsys):
     out = tmp_path / "ds"
-    assert main(["import", "ssi-json", str(FIXTURES), "--out", str(out), "--member", "m1", "-q"]) == 0
+    assert main(["import", "ssi-json", *map(str, LIVE), "--out", str(out), "--member", "m1", "-q"]) == 0
     printed = capsys.readouterr().out
     assert "ssi: 5 added, 0 replaced, 0 already present" in printed
     assert load_dataset(out)["ssi"]["member_id"].unique().tolist() == ["m1"]
@@ -245,6 +250,109 @@ def test_cli_malformed_input_exits_2_and_writes_nothing(tmp_path, capsys):
     err = capsys.readouterr().err.strip()
     assert "broken_2026-01-05.json" in err and "expected" in err and "\n" not in err
     assert snapshot(out) == before
+
+
+# --- the shapes client tools store (issue #11; tests/fixtures/imports/ssi_json/shapes/README.md) --
+
+GROUP_PILLARS = ["brand", "people", "insights", "relationships"]
+
+
+def one(path: Path, **kw) -> pd.Series:
+    ssi = read_ssi_json(path, **kw)["ssi"]
+    assert len(ssi) == 1
+    return ssi.iloc[0]
+
+
+def test_unipile_envelope_with_group_pillar_averages():
+    row = one(SHAPES / "unipile_2026-02-03.json")
+    assert row["date"] == pd.Timestamp("2026-02-03")
+    assert row[COLS].tolist() == [41.75, 12.5, 9.25, 8.0, 12.0, 22.0, 15.0]
+    assert row[[f"industry_avg_{p}" for p in ["ssi", *GROUP_PILLARS]]].tolist() == [27.4, 8.1, 6.3, 5.2, 7.8]
+    assert row[[f"network_avg_{p}" for p in ["ssi", *GROUP_PILLARS]]].tolist() == [30.6, 9.0, 7.1, 6.0, 8.5]
+    industry = read_ssi_json(SHAPES / "unipile_2026-02-03.json")["members"]["industry"].tolist()
+    assert industry == ["IT Services and IT Consulting"]
+
+
+def test_linked_api_retrieve_ssi_result():
+    row = one(SHAPES / "linkedapi_2026-02-05.json")
+    assert row["date"] == pd.Timestamp("2026-02-05")  # no date field: the dated file name
+    assert (row["ssi"], row["industry_top_pct"], row["network_top_pct"]) == (47, 12, 8)
+    assert row[GROUP_PILLARS].isna().all()
+
+
+def test_normalized_history_list_failed_scrape_and_same_day_twice(tmp_path):
+    path = SHAPES / "normalized_history.json"
+    summary = import_ssi_json(path, tmp_path / "ds")
+    ssi = load_dataset(tmp_path / "ds")["ssi"].set_index("date")
+    assert list(ssi.index.strftime("%Y-%m-%d")) == ["2026-03-01", "2026-03-03"]
+    first, later = ssi.loc["2026-03-01"], ssi.loc["2026-03-03"]
+    assert first[COLS].tolist() == [62.5, 17.5, 15.0, 14.25, 15.75, 4.0, 9.0]
+    assert float(first["industry_avg_ssi"]) == 31.2 and float(first["network_avg_ssi"]) == 35.8
+    assert float(first["industry_avg_relationships"]) == 8.3
+    assert (float(first["team_top_pct"]), float(first["team_avg_ssi"])) == (20.0, 44.1)
+    assert (later["ssi"], later["brand"], later["industry_top_pct"]) == (63.5, 18.0, 3.0)  # the later reading
+    assert [(s.reason, s.count, s.lost) for s in summary.skipped] == [
+        ("failed scrape: every value 0 or empty", 1, "1 SSI reading (item 2 of the list)")]
+    assert summary.notes == ["1 day had two different readings of one seller; the later one was kept"]
+    assert summary.replaced["ssi"] == 1
+
+
+def test_json_lines_history_skips_failed_and_unreadable_lines(tmp_path, capsys):
+    out = tmp_path / "ds"
+    assert main(["-q", "import", "ssi-json", str(SHAPES / "retrieve_ssi.jsonl"), "--out", str(out)]) == 0
+    printed = capsys.readouterr().out
+    assert "1 row skipped (line 4): has no 'memberScore' object or numeric 'ssi'" in printed
+    assert "1 row skipped (line 2): failed scrape: every value 0 or empty" in printed
+    ssi = load_dataset(out)["ssi"]
+    assert ssi["date"].dt.strftime("%Y-%m-%d").tolist() == ["2026-04-01", "2026-04-03", "2026-04-05"]
+    assert ssi["ssi"].tolist() == [51, 52, 53.5] and ssi["network_top_pct"].tolist() == [7, 7, 6]
+    log = json.loads((out / IMPORT_LOG).read_text(encoding="utf-8").splitlines()[-1])
+    assert sorted((s["lines"], s["count"]) for s in log["skipped"]) == [([2], 1), ([4], 1)]
+
+
+def test_strict_refuses_a_history_with_skipped_readings(tmp_path):
+    out = write_tables(tmp_path / "ds", TINY)
+    before = tree_digest(tmp_path)
+    result = run_cli("import", "ssi-json", SHAPES / "retrieve_ssi.jsonl", "--out", out, "--strict")
+    assert_refused(result, 2, "retrieve_ssi.jsonl", "line 2", "line 4", "failed scrape", "--strict")
+    assert tree_digest(tmp_path) == before
+
+
+def test_every_shape_in_one_import_and_nothing_private(tmp_path):
+    out = tmp_path / "ds"
+    data = dict(base(), memberId="jane.doe@example.com")
+    path = write_json(tmp_path / "h.json", [dict(data, date="2026-01-05"), dict(data, date="2026-01-06")])
+    result = run_cli("import", "ssi-json", SHAPES, path, "--out", out)
+    assert_refused(result, 2, "h.json", "e-mail address", "--pseudonymize")
+    assert "jane" not in result.err and not out.exists()
+    result = run_cli("import", "ssi-json", SHAPES, path, "--out", out, "--pseudonymize", "--salt", SALT)
+    assert result.code == 0 and "jane" not in result.out
+    ssi = load_dataset(out)["ssi"]
+    assert len(ssi) == 2 + 1 + 2 + 3 + 1  # history, Linked API, normalized, JSON Lines, Unipile
+    assert not any("example.com" in p.read_text(encoding="utf-8") for p in out.iterdir())
+
+
+def test_history_reading_without_its_own_date_is_skipped(tmp_path):
+    path = write_json(tmp_path / "h_2026-01-05.json", [dict(base(), date="2026-01-04"), base()])
+    summary = import_ssi_json(path, tmp_path / "ds", date="2026-01-01")
+    assert load_dataset(tmp_path / "ds")["ssi"]["date"].dt.strftime("%Y-%m-%d").tolist() == ["2026-01-04"]
+    assert [(s.reason, s.count) for s in summary.skipped] == [
+        ("carries no reading date", 1)]
+
+
+def test_a_lone_failed_scrape_is_refused_clearly(tmp_path):
+    data = base()
+    data["memberScore"]["overall"] = 0
+    for pillar in data["memberScore"]["subScores"]:
+        pillar["score"] = 0
+    for group in data["groupScore"]:
+        group["rank"] = 0
+    path = write_json(tmp_path / "zero_2026-01-05.json", data)
+    before = tree_digest(tmp_path)
+    result = run_cli("import", "ssi-json", path, "--out", tmp_path / "ds")
+    assert_refused(result, 2, "zero_2026-01-05.json", "holds no reading that can be kept",
+                   "1 skipped: failed scrape: every value 0 or empty")
+    assert tree_digest(tmp_path) == before
 
 
 # --- property-based: malformed input gives a valid import or the kit's own error -------

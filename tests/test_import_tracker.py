@@ -1,6 +1,7 @@
 """Importing SSI tracker spreadsheets (``ssi-kit import tracker``)."""
 from __future__ import annotations
 
+import json
 import shutil
 import tempfile
 from pathlib import Path
@@ -11,6 +12,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from conftest import write_tables
+from hardening import assert_refused, run_cli, tree_digest
 from ssi_kit.imports.merge import IMPORT_LOG
 from ssi_kit.cli import main
 from ssi_kit.exceptions import ImportFormatError, InputError
@@ -246,3 +248,87 @@ def test_import_into_current_directory(tmp_path, monkeypatch):
     monkeypatch.chdir(out)
     summary = import_tracker(FIXTURES / "long.csv", ".")
     assert summary.added["ssi"] == 2 and len(load_dataset(out)["ssi"]) == 6
+
+
+# --- long layouts with sections, failed scrapes, duplicate readings (issue #11) --------
+# long_sections_de.csv mirrors a long tracker export (one row per day, section and figure;
+# ';' separated, decimal commas, dd.mm.yyyy dates, CRLF line ends) with the German labels of
+# LinkedIn's SSI page; failed_scrapes.csv the wide English layout of wide.csv with the rows a
+# scraper writes when LinkedIn shows a login wall (all 0) or times out (empty). Values invented.
+DE, DE_MAP = FIXTURES / "long_sections_de.csv", FIXTURES / "long_sections_de.yaml"
+FAILED = FIXTURES / "failed_scrapes.csv"
+
+
+def test_long_sections_map_field_and_section_values_to_columns():
+    ssi = read_tracker(DE, mapping=DE_MAP)["ssi"].set_index("date")
+    assert list(ssi.index.strftime("%Y-%m-%d")) == ["2026-02-03", "2026-02-05", "2026-02-07"]
+    first = ssi.loc["2026-02-03"]
+    assert first[COLS].tolist() == [48.25, 14.5, 11.25, 9.75, 12.75, 18.0, 11.0]
+    assert (first["industry_avg_ssi"], first["industry_avg_brand"], first["network_avg_ssi"]) == (27.5, 7.25, 33.1)
+    assert ssi.loc["2026-02-05", ["ssi", "industry_top_pct", "network_top_pct"]].tolist() == [49.0, 17.0, 11.0]
+    assert "team_avg_ssi" not in ssi.columns  # no team section: no empty column
+
+
+def test_long_sections_failed_scrapes_and_duplicates_are_counted(tmp_path, capsys):
+    out = tmp_path / "ds"
+    assert main(["-q", "import", "tracker", str(DE), "--map", str(DE_MAP), "--out", str(out)]) == 0
+    printed = capsys.readouterr().out
+    assert "2 rows skipped (lines 12, 23): failed scrape: every value 0 or empty" in printed
+    assert "note: 1 day had two different readings of one seller; the later one was kept" in printed
+    log = [json.loads(line) for line in (out / IMPORT_LOG).read_text(encoding="utf-8").splitlines()]
+    assert log[-1]["skipped"] == [{"file": str(DE), "reason": "failed scrape: every value 0 or empty",
+                                   "count": 2, "lines": [12, 23], "lost": "2 SSI readings"}]
+    assert load_dataset(out)["ssi"]["ssi"].tolist() == [48.25, 49.0, 49.5]
+    assert "Termin" not in "".join(p.read_text(encoding="utf-8") for p in out.iterdir())  # notes never copied
+
+
+def test_wide_failed_scrapes_dropped_duplicates_later_row_wins(tmp_path):
+    summary = import_tracker(FAILED, tmp_path / "ds")
+    ssi = load_dataset(tmp_path / "ds")["ssi"].set_index("date")
+    assert list(ssi.index.strftime("%Y-%m-%d")) == ["2026-03-10", "2026-03-13", "2026-03-14"]
+    assert ssi.loc["2026-03-13", COLS].tolist() == [39.25, 11.5, 9.25, 8.75, 9.75, 30.0, 21.0]
+    assert not (ssi["ssi"] == 0).any()
+    assert [(s.reason, s.count, s.lines) for s in summary.skipped] == [
+        ("failed scrape: every value 0 or empty", 2, (3, 4))]
+    assert summary.notes == ["1 day had two different readings of one seller; the later one was kept"]
+    assert (summary.added["ssi"], summary.replaced["ssi"]) == (3, 1)
+
+
+def test_strict_refuses_failed_scrapes_and_writes_nothing(tmp_path):
+    out = write_tables(tmp_path / "ds", TINY)
+    before = tree_digest(tmp_path)
+    result = run_cli("import", "tracker", FAILED, "--out", out, "--strict")
+    assert_refused(result, 2, "failed_scrapes.csv", "failed scrape", "lines 3, 4", "--strict")
+    assert tree_digest(tmp_path) == before
+
+
+@pytest.mark.parametrize("mapping, message", [
+    ({"columns": {"Datum": "date", "Bereich": "section", "Kennzahl": "field", "Wert": "value"},
+      "fields": {"Gesamt-SSI": "total"}, "decimal": ",", "date_format": "%d.%m.%Y"}, "fields name unknown figures"),
+    ({"columns": {"Datum": "date", "Bereich": "section", "Kennzahl": "field", "Wert": "value"},
+      "fields": {"Gesamt-SSI": "ssi"}, "sections": {"Ich": "me"}, "decimal": ",", "date_format": "%d.%m.%Y"},
+     "sections name unknown roles"),
+    ({"columns": {"Datum": "date", "Bereich": "section", "Kennzahl": "field", "Wert": "value"},
+      "fields": {"Gesamt-SSI": "ssi", "Rang": "rank"}, "decimal": ",", "date_format": "%d.%m.%Y"},
+     "'Bereich': 17 rows fail, line\\(s\\) 2 \\('Ich'\\).*section such as Me"),
+    ({"fields": ["ssi"]}, "'fields' is a list"),
+])
+def test_bad_field_and_section_mappings_are_refused(mapping, message):
+    with pytest.raises(ImportFormatError, match=message):
+        read_tracker(DE, mapping=mapping)
+
+
+def test_bare_rank_without_section_is_refused(tmp_path):
+    path = tmp_path / "t.csv"
+    path.write_text("date,field,value\n2026-01-01,SSI,40\n2026-01-01,Rank,12\n", encoding="utf-8")
+    with pytest.raises(ImportFormatError, match="bare rank without a section"):
+        read_tracker(path)
+
+
+def test_only_failed_scrapes_is_refused_clearly(tmp_path):
+    path = tmp_path / "t.csv"
+    path.write_text("Date,SSI,Industry rank\n2026-01-01,0,0\n2026-01-02,,\n", encoding="utf-8")
+    before = tree_digest(tmp_path)
+    result = run_cli("import", "tracker", path, "--out", tmp_path / "ds")
+    assert_refused(result, 2, "t.csv", "no SSI reading that can be kept", "2 failed scrape(s)")
+    assert tree_digest(tmp_path) == before

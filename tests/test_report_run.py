@@ -47,6 +47,30 @@ def test_report_workbook_has_the_sheets(report):
 
     book = openpyxl.load_workbook(report / "report.xlsx", read_only=True)
     assert {"scores", "pillars_by_team", "claims", "power", "sensitivity"} <= set(book.sheetnames)
+    assert {"headline", "readings", "drivers", "tracking"} <= set(book.sheetnames)
+
+
+def test_report_with_readings_and_activity_headlines_linkedins_readings(tiny, report):
+    """Both kinds of SSI: LinkedIn's readings are the headline, the computed score explains them."""
+    import openpyxl
+    import pandas as pd
+
+    ssi = pd.read_csv(tiny / "ssi.csv")
+    latest = ssi.sort_values("date").groupby("member_id").tail(1)  # computed here, independently
+    rows = list(openpyxl.load_workbook(report / "report.xlsx", read_only=True)["headline"].values)
+    got = dict(rows[1:])
+    assert got["median SSI (LinkedIn's reading)"] == str(round(float(latest["ssi"].median()), 1))
+    assert got["mean SSI (LinkedIn's reading)"] == str(round(float(latest["ssi"].mean()), 1))
+    assert got["leaders (SSI > 70)"] == f"{(latest['ssi'] > 70).mean():.1%}"
+    assert got["latest day"] == str(latest["date"].max())
+    html = (report / "report.html").read_text()
+    for heading in ("Headline: LinkedIn&#39;s readings", "What drives the kit&#39;s computed score",
+                    "How closely the kit&#39;s computed score tracks LinkedIn&#39;s readings"):
+        assert heading.replace("&#39;", "'") in html or heading in html, heading
+    tracking = pd.read_csv(report / "tracking.csv").set_index("measure")
+    assert list(tracking.index) == ["brand", "people", "insights", "relationships", "ssi"]
+    assert (tracking["pairs"] > 0).all() and tracking["mean_abs_error"].notna().all()
+    assert not pd.read_csv(report / "scores.csv").empty  # the computed score is still written
 
 
 def test_unknown_parameter_is_an_error(tiny, tmp_path):

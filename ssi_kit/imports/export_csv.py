@@ -13,6 +13,7 @@ from __future__ import annotations
 import array
 import csv
 import io
+import itertools
 import re
 
 import numpy as np
@@ -95,13 +96,50 @@ def decode_text(data: bytes) -> str:
 # --------------------------------------------------------------------------- CSV
 
 def _norm_column(name: str) -> str:
-    """A header cell as compared: repaired, no BOM, single-spaced, case-folded."""
-    return " ".join(repair_mojibake(name).replace("\ufeff", "").split()).casefold()
+    """A header cell as compared: repaired, no BOM, case-folded, without spaces or underscores.
+
+    ``Share Link`` (2018) and ``ShareLink`` (later vintages) compare equal.
+    """
+    return re.sub(r"[\s_]+", "", repair_mojibake(name).replace("\ufeff", "")).casefold()
 
 
-def _rows(stream, file: str):
-    """Yield ``(first line number, cells)`` of each CSV record of a text stream (quoted newlines allowed)."""
-    reader = csv.reader(stream)
+#: How a record that continues the previous one's unquoted text starts: not with a date.
+_DATE_START = re.compile(r"\s*(?:\d{4}[-/.]\d{1,2}[-/.]\d{1,2}|\d{1,2}/\d{1,2}/\d{2,4}|\d{1,2}[ -][A-Za-z]{3}"
+                         r"|(?:[A-Za-z]{3},? )?[A-Za-z]{3,9}\.? \d{1,4})", re.ASCII)
+
+
+def _continues(cells: list[str], key: int, width: int) -> bool:
+    """Whether a record is the unquoted continuation of the previous one's text.
+
+    It is when its key cell does not begin like a date, unless it has the header's
+    width and a link (a record whose date is unreadable: skipped and reported later).
+    """
+    if _DATE_START.match(cells[key] if key < len(cells) else ""):
+        return False
+    return not (len(cells) == width and any(c.strip().startswith("http") for c in cells))
+
+
+def _delimiter(lines) -> tuple[str, list[str]]:
+    """The delimiter (tab when the first non-blank line holds more tabs than commas) and the lines peeked."""
+    peeked = []
+    for line in lines:
+        peeked.append(line)
+        if line.strip() or len(peeked) > _HEADER_SEARCH_ROWS:
+            break
+    first = peeked[-1] if peeked else ""
+    return ("\t" if first.count("\t") > first.count(",") else ","), peeked
+
+
+def _rows(stream, file: str, *, escapes: bool = False):
+    """Yield ``(first line number, cells)`` of each CSV record of a text stream (quoted newlines allowed).
+
+    Comma- or tab-separated (UTF-16 files of 2018 exports); with ``escapes``, ``\\"``
+    inside quoted text is a quote (Comments.csv).
+    """
+    lines = iter(stream)
+    delimiter, peeked = _delimiter(lines)
+    reader = csv.reader(itertools.chain(peeked, lines), delimiter=delimiter,
+                        escapechar="\\" if escapes else None)
     start = 1
     try:
         for cells in reader:
@@ -112,24 +150,33 @@ def _rows(stream, file: str):
                                 "comma-separated values as LinkedIn writes them") from None
 
 
-def _find_header(rows, required: tuple[str, ...], file: str) -> list[str] | None:
-    """Consume rows up to and including the header: the first row naming every required column.
+def _alternatives(required) -> list[tuple[str, ...]]:
+    """``required`` as a list of alternative column sets (one tuple of names, or several)."""
+    if required and not isinstance(required[0], str):
+        return [tuple(r) for r in required]
+    return [tuple(required)]
+
+
+def _find_header(rows, required, file: str) -> list[str] | None:
+    """Consume rows up to and including the header: the first row naming every column of one alternative.
 
     None when the file holds no text at all (an empty export file).
     """
-    need, seen = {_norm_column(c) for c in required}, False
+    needs, seen = [{_norm_column(c) for c in alt} for alt in _alternatives(required)], False
     for index, (_, cells) in enumerate(rows):
         if len(cells) > MAX_COLUMNS:
             raise ImportFormatError(file, f"has a row of {len(cells):,} columns before its header",
                                     f"LinkedIn's header row of at most {MAX_COLUMNS:,} columns")
         seen = seen or any(c.strip() for c in cells)
-        if need <= {_norm_column(c) for c in cells}:
+        names = {_norm_column(c) for c in cells}
+        if any(need <= names for need in needs):
             return cells
         if index >= _HEADER_SEARCH_ROWS:
             break
     if not seen:
         return None
-    raise ImportFormatError(file, "has no header row naming the columns " + ", ".join(required),
+    raise ImportFormatError(file, "has no header row naming the columns " + " or ".join(
+        ", ".join(alt) for alt in _alternatives(required)),
                             "LinkedIn's header row (the file may be truncated, or not this export file)")
 
 
@@ -142,8 +189,8 @@ def _encodings(opener) -> list[tuple[str, int]]:
     return utf16 + [("utf-8", skip), ("cp1252", skip), ("latin-1", skip)]
 
 
-def read_export_csv(data, file: str, required: tuple[str, ...], keep=None, *,
-                    max_rows: int | None = None) -> pd.DataFrame:
+def read_export_csv(data, file: str, required: tuple, keep=None, *,
+                    max_rows: int | None = None, free_text: str | None = None) -> pd.DataFrame:
     """Read one export CSV into text columns, whatever its quirks, streaming it.
 
     Parameters
@@ -153,13 +200,20 @@ def read_export_csv(data, file: str, required: tuple[str, ...], keep=None, *,
         again when the encoding has to be guessed anew).
     file : str
         Its name, for messages.
-    required : tuple of str
-        Columns the header row must name (matched ignoring case and spacing).
+    required : tuple of str, or tuple of tuples of str
+        Columns the header row must name (matched ignoring case, spaces and
+        underscores), or several alternative sets (vintages), one of which it must name.
     keep : collection of str, optional
         The only columns to return (as named in the result); default all.  Only
         these are held in memory.
     max_rows : int, optional
         Most records accepted; more are refused.
+    free_text : str, optional
+        For files of free text LinkedIn writes loosely (Comments.csv): the column
+        that starts every record (its date).  ``\\"`` in quoted text is then a quote,
+        and a record whose cell in that column does not begin like a date is the
+        unquoted continuation of the previous record's text, not a record -- unless
+        it has the header's width and a link (then it is a record with a bad date).
 
     Returns
     -------
@@ -181,7 +235,7 @@ def read_export_csv(data, file: str, required: tuple[str, ...], keep=None, *,
                 raw.read(skip)
                 text = io.TextIOWrapper(io.BufferedReader(raw) if isinstance(raw, io.RawIOBase) else raw,
                                         encoding=encoding, newline="")
-                return _read_records(text, file, required, keep, max_rows)
+                return _read_records(text, file, required, keep, max_rows, free_text)
         except UnicodeError:
             continue
     raise AssertionError("latin-1 decodes every byte")  # pragma: no cover
@@ -191,20 +245,30 @@ def read_export_csv(data, file: str, required: tuple[str, ...], keep=None, *,
 _CHUNK_ROWS = 65_536
 
 
-def _read_records(stream, file: str, required, keep, max_rows) -> pd.DataFrame:
+def _canonical_names(header: list[str], required, keep) -> list[str]:
+    """Each header cell named as ``required`` (then ``keep``) spells it, else as written."""
+    canon = {}
+    for name in [c for alt in _alternatives(required) for c in alt] + list(keep or ()):
+        canon.setdefault(_norm_column(name), name)
+    return [canon.get(_norm_column(c), " ".join(repair_mojibake(c).replace("\ufeff", "").split()))
+            for c in header]
+
+
+def _read_records(stream, file: str, required, keep, max_rows, free_text=None) -> pd.DataFrame:
     """The records of a decoded CSV stream: the kept columns, packed chunk by chunk."""
-    rows = _rows(stream, file)
+    rows = _rows(stream, file, escapes=free_text is not None)
     header = _find_header(rows, required, file)
     if header is None:
-        return pd.DataFrame({**{c: pd.Series([], dtype="str") for c in required}, "_line": []})
-    canon = {_norm_column(c): c for c in required}
-    names = [canon.get(_norm_column(c), " ".join(repair_mojibake(c).replace("\ufeff", "").split()))
-             for c in header]
+        return pd.DataFrame({**{c: pd.Series([], dtype="str") for c in _alternatives(required)[0]}, "_line": []})
+    names = _canonical_names(header, required, keep)
+    key = names.index(free_text) if free_text in names else None
     wanted = [i for i, n in enumerate(names) if n and (keep is None or n in keep)]
     packed, lines, chunk, count = [], array.array("q"), [[] for _ in wanted], 0
     for line, cells in rows:
         if not any(c.strip() for c in cells):
             continue
+        if key is not None and count and _continues(cells, key, len(header)):
+            continue  # the unquoted continuation of the previous record's text
         count += 1
         if max_rows is not None and count > max_rows:
             raise ImportFormatError(file, f"holds more than {max_rows:,} records",

@@ -16,7 +16,7 @@ import pandas as pd
 
 from ..exceptions import ImportFormatError
 
-__all__ = ["parse_export_dates", "date_column"]
+__all__ = ["parse_export_dates", "date_column", "unreadable_dates"]
 
 _MONTHS = ("january", "february", "march", "april", "may", "june", "july", "august",
            "september", "october", "november", "december")
@@ -25,7 +25,7 @@ _T = r"(?:(?:[ T]|,\s*)\d{1,2}:\d{2}(?::\d{2}(?:\.\d+)?)?\s*(?:[AaPp]\.?[Mm]\.?)
 _Z = r"(?:\s*(?:Z|UTC|GMT|[+-]\d{2}:?\d{2}|[A-Z]{3,4}))?"
 _PATTERNS = (  # (order of the captured groups, pattern)
     ("ymd", re.compile(rf"(\d{{4}})[-/.](\d{{1,2}})[-/.](\d{{1,2}}){_T}{_Z}", re.ASCII)),
-    ("dNy", re.compile(rf"(\d{{1,2}})[ -]([A-Za-z]{{3,9}})\.?,?[ -](\d{{4}}){_T}{_Z}", re.ASCII)),
+    ("dNy", re.compile(rf"(\d{{1,2}})[ -]([A-Za-z]{{3,9}})\.?,?[ -](\d{{4}}|\d{{2}}){_T}{_Z}", re.ASCII)),
     ("mdy", re.compile(rf"(\d{{1,2}})/(\d{{1,2}})/(\d{{4}}|\d{{2}}),?{_T}{_Z}", re.ASCII)),
     ("Ndy", re.compile(rf"(?:[A-Za-z]{{3,9}},? )?([A-Za-z]{{3,9}})\.? (\d{{1,2}}),?{_T}{_Z},? (\d{{4}})", re.ASCII)),
     ("Ny", re.compile(r"([A-Za-z]{3,9})\.?,? (\d{4})", re.ASCII)),
@@ -64,7 +64,8 @@ def _ymd(order: str, groups: list[str], day_first: bool) -> tuple[int, int, int]
     names = {"dNy": (1, 0, 2), "Ndy": (0, 1, 2), "Ny": (0, None, 1)}[order]
     month = _month(groups[names[0]])
     day = int(groups[names[1]]) if names[1] is not None else 1
-    return (int(groups[names[2]]), month, day) if month else None
+    year = int(groups[names[2]]) + (2000 if len(groups[names[2]]) == 2 else 0)  # 18-Jun-24 (spreadsheets)
+    return (year, month, day) if month else None
 
 
 def _clock(text: str) -> tuple[int, int, int] | None:
@@ -105,6 +106,18 @@ def _day_first(texts) -> bool:
     return any(a > 12 for a, _ in pairs) and not any(b > 12 for _, b in pairs)
 
 
+#: Cells a spreadsheet writes for "no value": read as blank.
+_BLANKS = frozenset({"na", "n/a", "#n/a", "null", "none", "nan", "-"})
+
+
+def _text(value) -> str:
+    """A cell as single-spaced text; ``""`` for a non-string or a spreadsheet's blank marker (``NA``)."""
+    if not isinstance(value, str):
+        return ""
+    text = " ".join(value.split())
+    return "" if text.casefold() in _BLANKS else text
+
+
 def parse_export_dates(values) -> pd.Series:
     """Parse the export's dates (every format it uses) to timestamps; NaT when blank or unreadable.
 
@@ -121,7 +134,7 @@ def parse_export_dates(values) -> pd.Series:
         column shows day/month.
     """
     values = pd.Series(values, dtype="object")
-    texts = values.map(lambda v: " ".join(str(v).split()) if isinstance(v, str) else "")
+    texts = values.map(_text)
     unique = pd.unique(texts)
     day_first = _day_first(unique)
     lookup = {t: (_one_date(t, day_first) if t else None) for t in unique}
@@ -140,7 +153,7 @@ def date_column(frame: pd.DataFrame, column: str, file: str) -> pd.Series:
     raw = frame[column] if column in frame else pd.Series([""] * len(frame), dtype="str")
     parsed = parse_export_dates(raw.tolist())
     parsed.index = frame.index
-    bad = parsed.isna() & raw.fillna("").str.strip().ne("")
+    bad = parsed.isna() & raw.map(_text).ne("")
     if bad.any():
         lines = frame.loc[bad, "_line"].tolist()
         shown = ", ".join(str(n) for n in lines[:5]) + (f" and {len(lines) - 5} more" if len(lines) > 5 else "")
@@ -148,3 +161,31 @@ def date_column(frame: pd.DataFrame, column: str, file: str) -> pd.Series:
                                 f"(line{'s' if len(lines) > 1 else ''} {shown})",
                                 "dates such as '15 Jan 2024', '2024-01-15 10:00:00 UTC' or '1/15/24, 9:30 AM'")
     return parsed
+
+
+def unreadable_dates(frame: pd.DataFrame, column: str, file: str) -> tuple[pd.Series, pd.Series]:
+    """Parse ``frame[column]``, telling apart the rows whose date is blank or unreadable.
+
+    Returns
+    -------
+    parsed : pandas.Series
+        Timestamps (NaT where unreadable).
+    bad : pandas.Series of bool
+        Rows whose date is blank or not a date: the caller skips and reports them.
+
+    Raises
+    ------
+    ImportFormatError
+        When the file has rows and not one of them carries a readable date (the
+        column cannot be read at all), naming the lines as :func:`date_column` does.
+    """
+    raw = frame[column] if column in frame else pd.Series([""] * len(frame), index=frame.index, dtype="str")
+    parsed = parse_export_dates(raw.tolist())
+    parsed.index = frame.index
+    bad = parsed.isna()
+    if len(frame) and bad.all():
+        if raw.map(_text).ne("").any():
+            date_column(frame, column, file)  # raises, naming the lines
+        raise ImportFormatError(file, f"column '{column}' is blank on every row",
+                                "a date on each row, such as '15 Jan 2024' or '2024-01-15 10:00:00 UTC'")
+    return parsed, bad

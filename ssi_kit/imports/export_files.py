@@ -10,6 +10,8 @@ files whose layout drifts between vintages.  This module hides that drift:
   (re-exported here) as its bytes are unpacked, keeping only the columns the
   importer uses, so memory follows the useful data (a few dates and ids per row),
   not the size of the file (message texts are never held whole).
+* ``.xlsx`` files beside the CSV files (creator analytics workbooks) are read whole,
+  under the same limits, for :mod:`ssi_kit.imports.export_analytics`.
 * dates are read by :mod:`ssi_kit.imports.export_dates`.
 * :func:`repair_mojibake` (re-exported) undoes UTF-8 text decoded as Latin-1 (``Ã©``).
 """
@@ -89,19 +91,34 @@ class ExportContents:
     files : dict of str to list of (str, pandas.DataFrame)
         Per canonical name (see :func:`canonical_name`), the parts found: a display
         name for messages and the part as :func:`read_export_csv` reads it.
+    workbooks : list of (str, bytes)
+        The ``.xlsx`` files beside the export's CSV files (creator analytics), read
+        whole under the per-file limit, with their display names.
     """
 
     source: str
     root: str
     folder_date: dt.date | None
     files: dict = field(default_factory=dict)
+    workbooks: list = field(default_factory=list)
+
+
+#: Names one file has had across vintages (canonical name as written by later ones -> name used).
+_ALIASES = {"searchqueries": "search queries"}
 
 
 def canonical_name(file_name: str) -> str:
     """Lower-case stem without a member-id suffix: ``Shares_155814142.csv`` -> ``shares``."""
     stem = PurePosixPath(file_name).name
     stem = stem[:-4] if stem.lower().endswith(".csv") else stem
-    return re.sub(r"_\d{4,}$", "", stem).strip().lower()
+    stem = re.sub(r"_\d{4,}$", "", stem).strip().lower()
+    return _ALIASES.get(stem, stem)
+
+
+def _read_csv(opener, where: str, spec: tuple, limits: "ZipLimits") -> pd.DataFrame:
+    """:func:`read_export_csv` with a wanted file's ``(required, keep[, free_text column])``."""
+    return read_export_csv(opener, where, spec[0], spec[1], max_rows=limits.max_rows,
+                           free_text=spec[2] if len(spec) > 2 else None)
 
 
 def export_date_from_name(*names: str) -> dt.date | None:
@@ -124,10 +141,11 @@ def open_export(path, wanted, *, limits: ZipLimits | None = None) -> ExportConte
     ----------
     path : path-like
         The ZIP, the export folder, or a folder holding one export folder.
-    wanted : mapping of str to (tuple of str, collection of str or None)
+    wanted : mapping of str to (tuple, collection of str or None[, str])
         Canonical names (``"connections"``, ``"shares"``, ...) to read, each with the
-        columns its header must name and the columns to keep (None: all); see
-        :func:`read_export_csv`.
+        columns its header must name (or alternative sets of them), the columns to
+        keep (None: all) and, for loosely written free text, the column starting
+        each record; see :func:`read_export_csv`.
     limits : ZipLimits, optional
 
     Returns
@@ -152,12 +170,17 @@ def open_export(path, wanted, *, limits: ZipLimits | None = None) -> ExportConte
 
 def _open_dir(path: Path, wanted: dict, limits: ZipLimits) -> ExportContents:
     """Read the wanted files of an unpacked export folder."""
-    root, chosen = _choose_files(str(path), _dir_listing(path), wanted)
-    files = {name: [(f"{path}/{rel}", read_export_csv(lambda rel=rel: _open_dir_file(path, rel, limits),
-                                                      f"{path}/{rel}", *wanted[name], max_rows=limits.max_rows))
+    sizes = _dir_listing(path)
+    root, chosen = _choose_files(str(path), sizes, wanted)
+    files = {name: [(f"{path}/{rel}", _read_csv(lambda rel=rel: _open_dir_file(path, rel, limits),
+                                                f"{path}/{rel}", wanted[name], limits))
                     for rel in rels]
              for name, rels in chosen.items()}
-    return ExportContents(str(path), root, export_date_from_name(root, path.name), files)
+    workbooks = []
+    for rel in _root_workbooks(sizes, root):
+        with _open_dir_file(path, rel, limits) as stream:
+            workbooks.append((f"{path}/{rel}", stream.read()))
+    return ExportContents(str(path), root, export_date_from_name(root, path.name), files, workbooks)
 
 
 def _open_zip(path: Path, wanted: dict, limits: ZipLimits) -> ExportContents:
@@ -169,10 +192,27 @@ def _open_zip(path: Path, wanted: dict, limits: ZipLimits) -> ExportContents:
             files = {name: [(f"{path}/{rel}", _read_member(path, archive, rel, limits, wanted[name]))
                             for rel in rels]
                      for name, rels in chosen.items()}
+            workbooks = [(f"{path}/{rel}", _member_bytes(path, archive, rel, limits))
+                         for rel in _root_workbooks(sizes, root)]
     except _ZIP_ERRORS as err:
         raise ImportFormatError(str(path), f"cannot be read as a ZIP archive ({_reason(err)})",
                                 _EXPECTED_SOURCE) from None
-    return ExportContents(str(path), root, export_date_from_name(root, path.name), files)
+    return ExportContents(str(path), root, export_date_from_name(root, path.name), files, workbooks)
+
+
+def _root_workbooks(sizes: dict[str, int], root: str) -> list[str]:
+    """The ``.xlsx`` files in the export's root folder (creator analytics workbooks)."""
+    return sorted(rel for rel in sizes if rel.lower().endswith(".xlsx")
+                  and (str(PurePosixPath(rel).parent) if str(PurePosixPath(rel).parent) != "." else "") == root)
+
+
+def _member_bytes(path: Path, archive: zipfile.ZipFile, name: str, limits: ZipLimits) -> bytes:
+    """One member read whole, never past its declared size or the per-file limit."""
+    info = archive.getinfo(name)
+    with _Capped(archive.open(info), min(info.file_size, limits.max_file_bytes), f"{path}/{name}",
+                 "unpacks to more than its declared size", "a member whose size matches the archive's directory") \
+            as stream:
+        return stream.read()
 
 
 def _reason(err: BaseException) -> str:
@@ -240,7 +280,7 @@ def _read_member(path: Path, archive: zipfile.ZipFile, name: str, limits: ZipLim
                        "a member whose size matches the archive's directory")
 
     try:
-        return read_export_csv(opener, where, *columns, max_rows=limits.max_rows)
+        return _read_csv(opener, where, columns, limits)
     except _ZIP_ERRORS as err:
         raise ImportFormatError(where, f"cannot be unpacked ({_reason(err)})",
                                 "an intact member of the ZIP LinkedIn sends") from None
@@ -279,7 +319,7 @@ def _dir_listing(path: Path) -> dict[str, int]:
         dirs[:] = sorted(d for d in dirs if not d.startswith(".") and depth < _MAX_DEPTH)
         for name in names:
             full = Path(here) / name
-            if name.lower().endswith(".csv") and not full.is_symlink():  # FIFOs etc. refused when read
+            if name.lower().endswith((".csv", ".xlsx")) and not full.is_symlink():  # FIFOs etc. refused when read
                 sizes[(rel / name).as_posix()] = full.stat().st_size if full.is_file() else 0
     return sizes
 

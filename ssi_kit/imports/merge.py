@@ -8,20 +8,27 @@ their values belong together; in the other tables columns the import does not ca
 keep their old values (e.g. an export's posts beside a tracker's searches).  The merged dataset is validated, then written atomically: a failure leaves
 the directory as it was.  Only the tables the import touches are rewritten (each
 under a temporary name, then moved into place); other files in the folder are kept.
+
+An import changes every table it touches, and the import log, or none: they are
+swapped in as one set (:func:`~ssi_kit.io.atomic.atomic_files`), and a set a killed
+run left half-applied is completed by the next reader (``load_dataset``) or writer.
+Writers are serialized: each holds the dataset folder's lock
+(:func:`~ssi_kit.io.atomic.folder_lock`) from reading the dataset to writing it, so two
+imports at once both land; the second waits, saying so on stderr.
 """
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 import pandas as pd
 
 from ..exceptions import ImportFormatError, UsageError
 from ..io import MODELS, TABLE_NAMES, load_dataset, validate_tables
-from ..io.atomic import atomic_files
+from ..io.atomic import atomic_files, folder_lock
 from ..io.dataset import write_table
-from .privacy import ID_COLUMNS, pseudonymize_tables, refuse_contact_ids
+from .privacy import ID_COLUMNS, pseudonymize_tables, redact, refuse_contact_ids
 from ..io.schemas import table_key
 
 __all__ = ["ImportSummary", "Skipped", "merge_tables", "merge_into_dir", "write_imported",
@@ -125,7 +132,7 @@ def refuse_skipped(skipped, *, strict: bool) -> None:
     if strict and skipped:
         first = skipped[0]
         raise ImportFormatError(
-            first.file, "holds rows that cannot be read: " + " ".join(s.describe() + "." for s in skipped),
+            first.file, "holds rows that cannot be read: " + "; ".join(s.describe() for s in skipped),
             "every row readable (without --strict the import goes on, skips them and logs what was lost)")
 
 
@@ -198,11 +205,18 @@ def merge_into_dir(out, tables: dict[str, pd.DataFrame], *, source: str, skipped
         With ``strict``, when rows were skipped.
     """
     refuse_skipped(list(skipped), strict=strict)
-    out = Path(out)
+    with folder_lock(out) as out:  # one writer at a time: read, merge and write see the same dataset
+        return _merge_locked(out, tables, source=source, skipped=skipped, notes=notes)
+
+
+def _merge_locked(out: Path, tables: dict, *, source: str, skipped, notes) -> ImportSummary:
+    """:func:`merge_into_dir` once the dataset's lock is held."""
     existing = load_dataset(out) if (out / "members.csv").exists() or (out / "members.parquet").exists() else None
     current = dict(existing.tables) if existing else {}
     fmts = {n: p.suffix.lstrip(".") for n, p in existing.files.items()} if existing else {}
-    summary = ImportSummary(out=out, source=source, skipped=list(skipped), notes=list(notes))
+    # the log and the summary name files, which may hold contact details: never in clear
+    summary = ImportSummary(out=out, source=redact(source), skipped=[replace(s, file=redact(s.file)) for s in skipped],
+                            notes=[redact(note) for note in notes])
     for name in TABLE_NAMES:
         if name not in tables:
             continue
@@ -267,8 +281,10 @@ def write_imported(out, tables: dict[str, pd.DataFrame], *, source: str, file, s
     else:
         tables = pseudonymize_tables(tables, salt)
     tables = {name: _extras_as_text(name, t) for name, t in tables.items()}
-    tables["members"] = _keep_known_industry(out, tables["members"])
-    summary = merge_into_dir(out, tables, source=source, skipped=skipped, notes=notes, strict=strict)
+    refuse_skipped(list(skipped), strict=strict)
+    with folder_lock(out):  # the members read here and the merge see the same dataset
+        tables["members"] = _keep_known_industry(out, tables["members"])
+        summary = merge_into_dir(out, tables, source=source, skipped=skipped, notes=notes, strict=strict)
     for name, n in (replaced or {}).items():
         if name in summary.replaced:
             summary.replaced[name] += n

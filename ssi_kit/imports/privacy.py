@@ -8,14 +8,23 @@ replaces them by ``<e-mail address>`` / ``<phone number>``.
 What counts as a phone number: a run of digits with the usual separators (spaces,
 ``-``, ``.``, ``()``) holding 7 to 15 digits that starts with ``+`` (``+1 555 0142``), or
 that is grouped like a national number (``(555) 010-4477``, ``020 7946 0958``,
-``555-0142``).  Dates (``2026-01-10``, ``10.01.2026``), decimals and bare digit runs
-(employee numbers such as ``100234``) are not phone numbers.
+``555-0142``), with an optional extension (``x12``, ``ext. 12``).  Dates (``2026-01-10``,
+``10.01.2026``), decimals and bare digit runs (employee numbers such as ``100234``) are not
+phone numbers.  An e-mail address is ``local@domain``, the local part possibly quoted
+(``"jane"@example.com``).
+
+Text is folded before matching (:func:`_fold`): Unicode NFKC (full-width ``＠`` and digits
+become ASCII), every Unicode space (no-break, thin, narrow no-break) a plain space, every
+dash (non-breaking hyphen, en dash, minus sign) ``-``, invisible format characters
+dropped; a ``tel:`` / ``mailto:`` prefix does not hide what follows.  :func:`redact`
+replaces the matching spans of the original text and leaves the rest as it was.
 """
 from __future__ import annotations
 
 import hashlib
 import os
 import re
+import unicodedata
 
 import pandas as pd
 
@@ -28,10 +37,14 @@ __all__ = ["pseudonym", "pseudonymize_tables", "salt_from", "contact_kind", "red
 ID_COLUMNS = ("member_id", "connection_id")
 
 _NOT_EMAIL = r"\s@'\"<>(),;:\[\]{}"
-_EMAIL = re.compile(rf"[^{_NOT_EMAIL}]+@[^{_NOT_EMAIL}]+")
-#: Candidates for phone numbers (international, national); :func:`_is_phone` decides.
-_PHONE = re.compile(r"(?<![\w.,+/-])(?:\+\d{1,3}(?:[ .-]{0,2}\(?\d{1,5}\)?){1,6}"
-                    r"|\(?\d{2,5}\)?(?:[ .-]{1,2}\d{2,5}){1,4})(?![\w/]|[.,-]\d)")
+_EMAIL = re.compile(rf'(?:"[^"\n]{{1,64}}"|[^{_NOT_EMAIL}]+)@[^{_NOT_EMAIL}]+')
+#: Candidates for phone numbers (international, national), with an optional extension;
+#: :func:`_is_phone` decides on the number (group ``num``).
+_PHONE = re.compile(r"(?<![\w.,+/-])(?P<num>\+\d{1,3}(?:[ .-]{0,2}\(?\d{1,5}\)?){1,6}"
+                    r"|\(?\d{2,5}\)?(?:[ .-]{1,2}\d{2,5}){1,4})"
+                    r"(?:[ ]{0,2}(?:x|ext\.?|extension)[ ]{0,2}\d{1,6})?(?![\w/]|[.,-]\d)", re.IGNORECASE)
+#: A URI scheme in front of a contact detail (``tel:+15550142``).
+_SCHEME = re.compile(r"(?:tel|callto|sms|mailto):[ ]*", re.IGNORECASE)
 _NOT_PHONE = re.compile(r"\d{1,4}([./-])\d{1,2}\1\d{1,4}"  # a date
                         r"|\d+\.\d+"  # a decimal
                         r"|\d{1,3}(?:([ .,])\d{3})+(?:[.,]\d+)?")  # thousands
@@ -67,7 +80,32 @@ def pseudonymize_tables(tables: dict[str, pd.DataFrame], salt: str) -> dict[str,
     return out
 
 
-def _is_phone(run: str) -> bool:
+def _fold_char(char: str) -> str:
+    """One character folded for matching: NFKC, spaces to ``' '``, dashes to ``'-'``, format characters dropped."""
+    out = []
+    for c in unicodedata.normalize("NFKC", char):
+        kind = unicodedata.category(c)
+        out.append(" " if kind == "Zs" else "-" if kind == "Pd" or c == "\u2212" else "" if kind == "Cf" else c)
+    return "".join(out)
+
+
+def _fold(text: str) -> tuple[str, list[int] | None]:
+    """``text`` folded for matching, and for each folded character the index of its original one.
+
+    ASCII text is its own folding (the map is None then: indices are the same).
+    """
+    if text.isascii():
+        return text, None
+    pieces, origin = [], []
+    for i, char in enumerate(text):
+        folded = char if char.isascii() else _fold_char(char)
+        pieces.append(folded)
+        origin.extend([i] * len(folded))
+    return "".join(pieces), origin
+
+
+def _is_phone(match: re.Match) -> bool:
+    run = match.group("num")
     digits = sum(c.isdigit() for c in run)
     if not 7 <= digits <= 15 or run.count("(") != run.count(")"):
         return False
@@ -88,11 +126,12 @@ def contact_kind(value) -> str | None:
     """
     if not isinstance(value, str):
         return None
-    text = value.strip()
+    text = _fold(value)[0].strip()
     if _EMAIL.search(text):
         return "an e-mail address"
-    match = _PHONE.fullmatch(text)
-    return "a phone number" if match and _is_phone(text) else None
+    scheme = _SCHEME.match(text)
+    match = _PHONE.fullmatch(text, scheme.end() if scheme else 0)
+    return "a phone number" if match and _is_phone(match) else None
 
 
 def redact(text) -> str:
@@ -107,8 +146,18 @@ def redact(text) -> str:
     -------
     str
     """
-    text = _EMAIL.sub(_EMAIL_LABEL, str(text))
-    return _PHONE.sub(lambda m: _PHONE_LABEL if _is_phone(m.group()) else m.group(), text)
+    text = str(text)
+    folded, origin = _fold(text)
+    spans = [(*m.span(), _EMAIL_LABEL) for m in _EMAIL.finditer(folded)]
+    spans += [(*m.span(), _PHONE_LABEL) for m in _PHONE.finditer(folded)
+              if _is_phone(m) and not any(a < m.end() and m.start() < b for a, b, _ in spans)]
+    out, last = [], 0
+    for start, end, label in sorted(spans):
+        if origin is not None:  # back to the indices of the original text
+            start, end = origin[start], origin[end - 1] + 1
+        out += [text[last:start], label]
+        last = end
+    return "".join(out) + text[last:]
 
 
 def refuse_contact_ids(ids: pd.Series, *, file, where: str, unit: str | None = "line") -> None:

@@ -6,6 +6,7 @@ from __future__ import annotations
 import io
 import re
 import warnings
+import zipfile
 from pathlib import Path
 
 import numpy as np
@@ -14,10 +15,15 @@ import pandas as pd
 from ..exceptions import ImportFormatError, InputError
 from ..io.raw import MAX_HEADER_CHARS, HeaderError, csv_header, not_regular
 from ..io.safe_yaml import load_yaml
+from .export_files import ZipLimits
 from .privacy import redact
 
-__all__ = ["load_mapping", "read_table_file", "parse_numbers", "parse_dates", "clean_text", "is_blank", "fail_values"]
+__all__ = ["load_mapping", "read_table_file", "XLSX_LIMITS", "parse_numbers", "parse_dates", "clean_text", "is_blank", "fail_values"]
 
+
+#: Limits on a workbook read by :func:`read_table_file`: its ZIP parts (checked before
+#: openpyxl opens it) and the rows of the sheet read.
+XLSX_LIMITS = ZipLimits(max_rows=1_000_000)
 
 _DATE_FORMATS = ("%Y-%m-%d", "%d.%m.%Y", "%Y/%m/%d", "%d/%m/%Y", "%m/%d/%Y", "%d-%m-%Y", "%Y%m%d")
 
@@ -26,7 +32,9 @@ _OPTIONS = {"decimal": "'.' or ','", "separator": "one character such as ';'",
             "date_format": "a strftime format such as \"%d.%m.%Y\"",
             "sheet": "a sheet name, or a sheet number counted from 0",
             "member_id": "a seller id (text)", "won_values": "a list of the values meaning won, e.g. [Closed Won]",
-            "quotas": "a mapping such as quotas: {columns: {SELLER: member_id, ...}}"}
+            "quotas": "a mapping such as quotas: {columns: {SELLER: member_id, ...}}",
+            "fields": "a mapping of field values to names, e.g. fields: {Gesamt-SSI: ssi}",
+            "sections": "a mapping of section values to own, industry, network or team"}
 
 
 #: A plain number, digits 0-9 only: other scripts' digits (``٣``, ``５``) are refused, never read.
@@ -105,7 +113,7 @@ def _option_ok(key: str, value) -> bool:
     if key == "won_values":
         return isinstance(value, list) and bool(value) and all(
             isinstance(v, (str, int, float)) for v in value)
-    if key == "quotas":
+    if key in ("quotas", "fields", "sections"):
         return isinstance(value, dict)
     return isinstance(value, str) and bool(value.strip())
 
@@ -165,12 +173,41 @@ def read_table_file(path, *, separator=None, decimal=None, sheet=None) -> tuple[
 
 
 def _read_xlsx(path: Path, sheet) -> pd.DataFrame:
-    try:
-        return pd.read_excel(path, sheet_name=sheet if sheet is not None else 0, dtype=object,
-                             engine="openpyxl")
+    """Read one sheet of a workbook within :data:`XLSX_LIMITS` (checked on the ZIP before openpyxl)."""
+    _check_workbook_zip(path, XLSX_LIMITS)
+    try:  # pandas streams the sheet with openpyxl (read-only) and stops after nrows
+        frame = pd.read_excel(path, sheet_name=sheet if sheet is not None else 0, dtype=object,
+                              engine="openpyxl", nrows=XLSX_LIMITS.max_rows + 1)
     except Exception as err:  # noqa: BLE001 -- openpyxl/pandas fail in many ways on a damaged workbook
         raise ImportFormatError(path, f"cannot be read as a workbook ({str(err).splitlines()[0][:120]})",
                                 "an .xlsx workbook whose first (or mapped) sheet holds the table") from None
+    if len(frame) > XLSX_LIMITS.max_rows:
+        raise ImportFormatError(path, f"has more than {XLSX_LIMITS.max_rows:,} rows in the sheet read",
+                                f"a sheet of at most {XLSX_LIMITS.max_rows:,} rows")
+    return frame
+
+
+def _check_workbook_zip(path: Path, limits: ZipLimits) -> None:
+    """Refuse a workbook whose ZIP members unpack beyond ``limits`` (an XLSX bomb), unread."""
+    expected = (f"a workbook of at most {limits.max_members:,} parts, each unpacking to at most "
+                f"{limits.max_file_bytes // 2**20} MiB at a ratio of at most {limits.max_ratio:.0f}:1, "
+                f"{limits.max_total_bytes // 2**20} MiB in all")
+    try:
+        with zipfile.ZipFile(path) as archive:
+            infos = archive.infolist()
+    except (zipfile.BadZipFile, zipfile.LargeZipFile, ValueError, EOFError) as err:
+        raise ImportFormatError(path, f"cannot be read as a workbook ({str(err)[:120]})",
+                                "an .xlsx workbook (a ZIP of XML parts)") from None
+    if len(infos) > limits.max_members:
+        raise ImportFormatError(path, f"holds {len(infos):,} parts", expected)
+    total = 0
+    for info in infos:
+        total += info.file_size
+        ratio = info.file_size / max(info.compress_size, 1)
+        if info.file_size > limits.max_file_bytes or total > limits.max_total_bytes or (
+                info.file_size > limits.ratio_min_bytes and ratio > limits.max_ratio):
+            raise ImportFormatError(path, f"has a part ({info.filename!r}) unpacking to {info.file_size:,} "
+                                    f"bytes at a ratio of {ratio:.0f}:1 (an XLSX bomb?)", expected)
 
 
 def _read_csv(path: Path, separator) -> tuple[pd.DataFrame, str]:

@@ -28,13 +28,14 @@ import re
 import shutil
 import sys
 import tempfile
+import threading
 import time
 from pathlib import Path
 
-from ..exceptions import UsageError
+from ..exceptions import SsiKitError, UsageError
 
-__all__ = ["atomic_file", "atomic_directory", "atomic_files", "check_out_dir", "prepare_out_dir",
-           "PAUSE_ENV"]
+__all__ = ["atomic_file", "atomic_directory", "atomic_files", "check_out_dir", "check_replaceable",
+           "prepare_out_dir", "recover_set", "folder_lock", "PAUSE_ENV", "LOCK_NAME", "LOCK_TIMEOUT_ENV"]
 
 #: Environment variable of the kill-point test hook (see the module docstring).
 PAUSE_ENV = "SSI_KIT_TEST_PAUSE_AT"
@@ -77,6 +78,32 @@ def check_out_dir(path) -> Path:
         if os.path.lexists(folder):
             raise UsageError(f"Cannot write the output folder {path}: {folder} is a file, not a "
                              "folder; choose another --out.")
+    return path
+
+
+def check_replaceable(path) -> Path:
+    """Refuse an output folder that cannot be replaced whole: the current folder or one above it, home.
+
+    A replaced folder is renamed away: the system refuses that for the current
+    folder (only after the whole run), and a folder above it (up to ``/``) or home
+    holds the user's other files.  The path as written and the folder it leads to
+    are both checked.
+
+    Raises
+    ------
+    UsageError
+        If ``path`` is one of those folders (exit 2).
+    """
+    path = Path(path)
+    cwd = (Path(os.path.realpath(".")), Path(os.path.abspath(".")))
+    refused = {p: "a folder above the current folder" for c in cwd for p in c.parents}
+    refused.update({c: "the current folder" for c in cwd})
+    refused[Path(os.path.realpath(os.path.expanduser("~")))] = "your home folder"
+    for candidate in (Path(os.path.abspath(path)), Path(os.path.realpath(path))):
+        if candidate in refused:
+            raise UsageError(f"--out {path} is {refused[candidate]} ({candidate}); this command replaces its "
+                             "output folder whole, which cannot be done to the current folder, a folder "
+                             "above it or your home folder: choose a new sub-folder, e.g. --out ./out.")
     return path
 
 
@@ -233,7 +260,7 @@ def atomic_directory(path, *, replace: bool = False):
     UsageError
         If ``path`` is a file, or exists, is not empty and ``replace`` is false.
     """
-    path = Path(path)
+    path = check_replaceable(path)
     prepare_out_dir(path.parent)
     _recover(path)
     check_out_dir(path)
@@ -345,3 +372,122 @@ def _apply_set(new: Path, key: Path) -> None:
             _pause("set-commit")
         os.replace(item, key.parent / item.name)
     _remove(new)
+
+
+def recover_set(directory, label: str) -> None:
+    """Complete a set of :func:`atomic_files` whose run was killed after its commit.
+
+    Cheap when there is nothing to do: one listing of ``directory``, looking for a
+    ``.LABEL.xxxxxxxx.new`` journal.  A journal still held by a live run is left alone.
+    """
+    directory = Path(directory)
+    pattern = _leftover_pattern(label)
+    try:
+        with os.scandir(directory) as it:
+            pending = any(pattern.match(e.name) and e.name.endswith(".new") for e in it)
+    except (FileNotFoundError, NotADirectoryError):
+        return
+    if pending:
+        _recover(directory / label, complete=_apply_set)
+
+
+#: The lock file of :func:`folder_lock`, inside the folder; removed when released.
+LOCK_NAME = ".ssi-kit.lock"
+#: Environment variable: seconds a writer waits for another's lock (default 600).
+LOCK_TIMEOUT_ENV = "SSI_KIT_LOCK_TIMEOUT"
+_HELD: dict = {}
+
+
+@contextlib.contextmanager
+def folder_lock(directory, *, what: str = "another import"):
+    """Hold an exclusive lock on ``directory`` (created if needed) while the block runs.
+
+    The lock is an ``flock`` on ``DIRECTORY/.ssi-kit.lock``, which records the
+    holder's pid and is removed on release; a file left by a killed run has no
+    holder and never blocks.  A second writer announces ``waiting for ... (pid N)``
+    on stderr and waits up to ``$SSI_KIT_LOCK_TIMEOUT`` seconds (600).  Re-entrant
+    within one thread (other threads wait like other processes).  Where ``fcntl`` is
+    missing the block runs unlocked.
+
+    Raises
+    ------
+    SsiKitError
+        When the lock is still held after the timeout (exit 1).
+    """
+    directory = Path(directory)
+    created = not directory.exists()
+    directory = prepare_out_dir(directory)
+    key = (threading.get_ident(), os.path.realpath(directory))
+    if key in _HELD:
+        _HELD[key] += 1
+        try:
+            yield directory
+        finally:
+            _HELD[key] -= 1
+        return
+    path = directory / LOCK_NAME
+    fd = _acquire(path, _lock_timeout(), what)
+    _HELD[key] = 1
+    try:
+        yield directory
+    finally:
+        del _HELD[key]
+        if fd is not None:
+            with contextlib.suppress(FileNotFoundError):
+                os.unlink(path)
+            os.close(fd)
+        if created:
+            with contextlib.suppress(OSError):
+                directory.rmdir()  # only when the writer left it empty
+
+
+def _lock_timeout() -> float:
+    text = os.environ.get(LOCK_TIMEOUT_ENV, "").strip()
+    try:
+        return float(text) if text else 600.0
+    except ValueError:
+        raise UsageError(f"${LOCK_TIMEOUT_ENV} is {text[:20]!r}; expected a number of seconds.") from None
+
+
+def _acquire(path: Path, timeout: float, what: str):
+    """Lock ``path`` (an fd holding the flock), waiting up to ``timeout`` seconds; None without fcntl."""
+    try:
+        import fcntl
+    except ImportError:
+        return None
+    deadline, told = time.monotonic() + timeout, False
+    while True:
+        fd = os.open(path, os.O_RDWR | os.O_CREAT | os.O_NOFOLLOW | os.O_CLOEXEC, 0o666 & ~_umask())
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            holder = os.pread(fd, 32, 0).decode("ascii", "replace").strip() or "unknown"
+            os.close(fd)
+            if time.monotonic() >= deadline:
+                raise SsiKitError(f"{what} into {path.parent} (pid {holder}) still holds {path} after "
+                                  f"{timeout:g} s; try again when it has finished (${LOCK_TIMEOUT_ENV} "
+                                  "sets how long to wait).") from None
+            if not told:
+                print(f"ssi-kit: waiting for {what} into {path.parent} (pid {holder}) ...",
+                      file=sys.stderr, flush=True)
+                told = True
+            time.sleep(0.05)
+            continue
+        except BaseException:
+            os.close(fd)
+            raise
+        if _same_file(fd, path):
+            with contextlib.suppress(OSError):  # the pid only informs a waiter (a full disk may refuse it)
+                os.ftruncate(fd, 0)
+                os.pwrite(fd, f"{os.getpid()}\n".encode("ascii"), 0)
+            return fd
+        os.close(fd)  # the holder removed the file as we opened it: lock the new one
+
+
+def _same_file(fd: int, path: Path) -> bool:
+    try:
+        here = os.stat(path, follow_symlinks=False)
+    except FileNotFoundError:
+        return False
+    mine = os.fstat(fd)
+    return (mine.st_dev, mine.st_ino) == (here.st_dev, here.st_ino)

@@ -13,12 +13,12 @@ from pathlib import Path
 import pandas as pd
 
 from ..exceptions import DatasetError, InputError, MissingTableError, Problem, UsageError
-from .atomic import atomic_directory, atomic_file, atomic_files
+from .atomic import LOCK_NAME, atomic_directory, atomic_file, atomic_files, recover_set
 from .raw import RawTable, UnreadableTable, read_raw
 from .schemas import MODELS, TABLE_NAMES, frame_columns, table_key
 from .validate import check_member_ids, key_order, validate_raw
 
-__all__ = ["Dataset", "load_dataset", "validate_tables", "write_dataset", "write_table",
+__all__ = ["Dataset", "load_dataset", "validate_tables", "write_dataset", "write_table", "check_dataset_folder",
            "write_tables"]
 
 
@@ -178,6 +178,7 @@ def load_dataset(path, tables: Iterable[str] | None = None,
     path = Path(path)
     if not path.is_dir():
         raise InputError(f"{path} is not a dataset directory (expected a folder of NAME.csv or NAME.parquet tables).")
+    recover_set(path, "tables")  # finish an import's set of tables killed half-applied (cheap when none)
     wanted = ["members"] + [t for t in (tables or TABLE_NAMES) if t != "members"]
     _refuse_unknown_tables(wanted)
     keep = _columns_to_read(columns)
@@ -287,7 +288,7 @@ def write_dataset(tables: Mapping[str, pd.DataFrame], out, *, fmt: str = "csv",
     """
     fmts = fmt if isinstance(fmt, Mapping) else {name: fmt for name in tables}
     if replace:
-        _refuse_foreign(Path(out), set(extra_files or ()))
+        check_dataset_folder(out, extra_files or ())
     with atomic_directory(out, replace=replace) as tmp:
         for name, table in tables.items():
             write_table(table, tmp / f"{name}.{fmts.get(name, 'csv')}")
@@ -297,11 +298,25 @@ def write_dataset(tables: Mapping[str, pd.DataFrame], out, *, fmt: str = "csv",
     return Path(out)
 
 
-def _refuse_foreign(out: Path, extra: set) -> None:
-    """Refuse to replace a folder holding anything but dataset files."""
+def check_dataset_folder(out, extra=()) -> None:
+    """Refuse to replace a folder holding anything but table files, ``extra`` names and the lock.
+
+    Parameters
+    ----------
+    out : path-like
+        The folder to be replaced (nothing is checked when it is missing or a symlink).
+    extra : iterable of str
+        Other file names it may hold (e.g. ``truth.json``).
+
+    Raises
+    ------
+    UsageError
+        Naming up to five of the other files (exit 2).
+    """
+    out = Path(out)
     if not out.is_dir() or out.is_symlink():
         return
-    known = {f"{t}.{ext}" for t in TABLE_NAMES for ext in ("csv", "parquet")} | extra
+    known = {f"{t}.{ext}" for t in TABLE_NAMES for ext in ("csv", "parquet")} | set(extra) | {LOCK_NAME}
     foreign = sorted(p.name + ("/" if p.is_dir() else "") for p in out.iterdir()
                      if p.name not in known or p.is_symlink() or not p.is_file())
     if foreign:

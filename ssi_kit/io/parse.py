@@ -86,7 +86,8 @@ def _parse_count(raw: pd.Series) -> tuple[pd.Series, np.ndarray]:
         return (raw.where(~bad) if bad.any() else raw).astype("Int64"), bad
     if pd.api.types.is_float_dtype(raw.dtype):
         num = raw.to_numpy(dtype=float, na_value=np.nan)
-        bad = ~np.isnan(num) & ((np.mod(num, 1) != 0) | (np.abs(num) > MAX_COUNT))
+        with np.errstate(invalid="ignore"):  # inf: refused below, without a RuntimeWarning
+            bad = ~np.isnan(num) & (~np.isfinite(num) | (np.mod(num, 1) != 0) | (np.abs(num) > MAX_COUNT))
         clean = raw.where(~bad)
         return clean.astype("Float64").round().astype("Int64"), bad
     text = _as_text(raw)

@@ -11,12 +11,19 @@ Only regular files are read (a FIFO, device or socket would block or never end),
 and a CSV header is read within limits (:data:`MAX_COLUMNS` columns, names of at
 most :data:`MAX_NAME_CHARS` characters) before any parser sees the file; the
 importers' readers apply the same limits (:func:`not_regular`, :func:`csv_header`).
+A CSV data row may hold no more fields than the header (a row of a million commas
+is refused naming its line, in bounded memory, before pandas' tokenizer sees it).
+A Parquet file is checked from its metadata first: its columns must be flat
+(numbers, text, dates, booleans; no lists, structs or binary) and its decoded size,
+estimated from the row count and column types, must fit in half the memory the
+process may use (:func:`memory_budget`).
 """
 from __future__ import annotations
 
 import csv
 import io
 import os
+import resource
 import stat
 from collections import Counter
 from collections.abc import Callable, Collection
@@ -26,12 +33,14 @@ from typing import TextIO
 import numpy as np
 import pandas as pd
 import pyarrow as pa
+import pyarrow.csv as pa_csv
 import pyarrow.parquet as pq
 
 from ..exceptions import Problem
 
 __all__ = ["RawTable", "UnreadableTable", "read_raw", "table_file_problem", "not_regular",
-           "csv_header", "HeaderError", "MAX_COLUMNS", "MAX_NAME_CHARS"]
+           "csv_header", "HeaderError", "MAX_COLUMNS", "MAX_NAME_CHARS", "MAX_LINE_BYTES",
+           "memory_budget"]
 
 #: Most columns a table's header row may name.
 MAX_COLUMNS = 1_000
@@ -39,6 +48,10 @@ MAX_COLUMNS = 1_000
 MAX_NAME_CHARS = 1_000
 #: Most characters read to find the header row (enough for the limits above).
 MAX_HEADER_CHARS = 1024 * 1024
+#: Longest CSV row, in bytes (the block size of the bounded field-count scan).
+MAX_LINE_BYTES = 16 * 1024 * 1024
+#: Estimated decoded bytes per Parquet cell of text (a pointer and a Python string).
+_TEXT_CELL_BYTES = 64
 
 _KINDS = ((stat.S_ISFIFO, "a FIFO (named pipe)"), (stat.S_ISCHR, "a character device"),
           (stat.S_ISBLK, "a block device"), (stat.S_ISSOCK, "a socket"), (stat.S_ISDIR, "a folder"))
@@ -189,6 +202,9 @@ def read_raw(table: str, file: Path,
         Why the file cannot be read, when it cannot.
     """
     problem = table_file_problem(table, file)
+    if not problem:
+        problem = (_parquet_size_problem(table, file, keep) if file.suffix == ".parquet"
+                   else _long_row_problem(table, file))
     if problem:
         return None, problem
     try:
@@ -218,9 +234,15 @@ def table_file_problem(table: str, file: Path) -> Problem | None:
         return Problem(table, None, f"a regular file to read; this is {why}", file=str(file))
     try:
         if file.suffix == ".parquet":
-            names = pq.read_schema(file).names
+            schema = pq.read_schema(file)
+            names = schema.names
             if len(names) > MAX_COLUMNS:
                 raise HeaderError(f"at most {MAX_COLUMNS:,} columns (it has {len(names):,})")
+            nested = next((f for f in schema if not _flat(f.type)), None)
+            if nested is not None:
+                return Problem(table, nested.name, "a flat column of numbers, text, dates or booleans "
+                               f"(this one holds {nested.type}: lists, structs, maps and binary data "
+                               "are not read)", file=str(file))
         else:
             with open(file, newline="", encoding="utf-8-sig") as handle:
                 names = [c.strip() for c in csv_header(handle)]
@@ -233,6 +255,93 @@ def table_file_problem(table: str, file: Path) -> Problem | None:
         return Problem(table, ", ".join(repeated), "unique column names in the header "
                        "(this name appears more than once)", file=str(file))
     return None
+
+
+def _flat(kind: pa.DataType) -> bool:
+    """Whether a Parquet column of Arrow type ``kind`` is one the kit reads (not nested or binary)."""
+    if pa.types.is_dictionary(kind):
+        return _flat(kind.value_type)
+    return not (pa.types.is_nested(kind) or pa.types.is_binary(kind) or pa.types.is_large_binary(kind)
+                or pa.types.is_fixed_size_binary(kind) or pa.types.is_binary_view(kind))
+
+
+def memory_budget() -> int:
+    """Bytes a table read may decode to: half the physical memory, or of the address-space limit."""
+    total = os.sysconf("SC_PHYS_PAGES") * os.sysconf("SC_PAGE_SIZE")
+    soft = resource.getrlimit(resource.RLIMIT_AS)[0]
+    if soft != resource.RLIM_INFINITY:
+        total = min(total, soft)
+    return total // 2
+
+
+def _parquet_size_problem(table: str, file: Path, keep: Collection[str] | None) -> Problem | None:
+    """Refuse a Parquet file whose columns read would decode beyond :func:`memory_budget`.
+
+    The estimate comes from the metadata alone (row count and column types): a
+    small file of dictionary- or run-length-encoded rows can unpack to far more.
+    """
+    try:
+        meta = pq.read_metadata(file)
+        schema = meta.schema.to_arrow_schema()
+    except (OSError, ValueError) as err:
+        return _unreadable(table, file, err)
+    cell = sum(_cell_bytes(f.type) for f in schema if keep is None or f.name in keep)
+    need, budget = meta.num_rows * cell, memory_budget()
+    if need <= budget:
+        return None
+    return Problem(table, None, f"a table that fits in memory: its {meta.num_rows:,} rows would take "
+                   f"about {need / 2**30:,.1f} GiB once read, more than the {budget / 2**30:,.1f} GiB "
+                   "allowed (half of the memory this process may use); split it or keep fewer rows", file=str(file))
+
+
+def _cell_bytes(kind: pa.DataType) -> int:
+    """Estimated bytes of one decoded cell of Arrow type ``kind``."""
+    if pa.types.is_dictionary(kind):
+        kind = kind.value_type
+    try:
+        return max(1, kind.bit_width // 8) + 1
+    except ValueError:  # variable width: text
+        return _TEXT_CELL_BYTES
+
+
+def _long_row_problem(table: str, file: Path) -> Problem | None:
+    """Refuse a CSV data row with more fields than the header, scanned in bounded memory.
+
+    pandas' tokenizer, asked for some columns only, would hold every field of such a
+    row (a row of 200,000 commas takes gigabytes); Arrow's block reader counts them
+    in blocks of :data:`MAX_LINE_BYTES`.  Row numbers count the header as line 1.
+    """
+    with open(file, newline="", encoding="utf-8-sig", errors="replace") as handle:
+        width = len(csv_header(handle))
+    found: list = []
+
+    def invalid(row) -> str:
+        if row.actual_columns <= row.expected_columns:
+            return "skip"  # short rows (and blank lines) are validation's business
+        found.append(row)
+        return "error"
+
+    names = [f"f{i}" for i in range(max(width, 1))]
+    try:
+        reader = pa_csv.open_csv(
+            file, read_options=pa_csv.ReadOptions(skip_rows=1, column_names=names, use_threads=False,
+                                                  block_size=MAX_LINE_BYTES),
+            parse_options=pa_csv.ParseOptions(newlines_in_values=True, ignore_empty_lines=False,
+                                              invalid_row_handler=invalid),
+            convert_options=pa_csv.ConvertOptions(include_columns=names[:1],
+                                                  column_types={names[0]: pa.binary()}))
+        for _ in reader:
+            pass
+    except (pa.ArrowInvalid, OSError) as err:
+        if not found and "straddl" in str(err):
+            return Problem(table, None, f"rows of at most {MAX_LINE_BYTES // 2**20} MiB (a row is longer)",
+                           file=str(file))
+    if not found:
+        return None
+    row = found[0]
+    line = f"line {row.number:,}" if row.number is not None else "a row"
+    return Problem(table, None, f"at most {width:,} fields per row, as in the header ({line} has "
+                   f"{row.actual_columns:,})", file=str(file))
 
 
 def _unreadable(table: str, file: Path, err: Exception) -> Problem:

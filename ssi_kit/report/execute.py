@@ -18,6 +18,8 @@ from ..io import atomic_directory, load_dataset
 from ..io.atomic import check_out_dir
 from .export import export_html
 from .parameters import check_dataset_parameters, check_parameters, notebook_parameters, render_out
+from .readings import report_plan
+from .views import check_view_days
 
 __all__ = ["run_report", "ReportFailed", "NOTEBOOKS", "notebook_dir"]
 
@@ -103,7 +105,9 @@ def run_report(dataset_dir, out, *, parameters=None, kernel_name=None, notebooks
     sources = [notebook_dir() / nb for nb in notebooks]
     params = check_parameters(params, sources)  # names, types, values: before any work
     dataset = load_dataset(dataset_dir)
+    report_plan(dataset).require()  # readings, a computable score or both: else nothing to report
     check_dataset_parameters(params, dataset)
+    check_view_days(dataset, params)  # start <= end, days within the data's span, memory
     out = render_out(out, params, dataset_dir)
     had_report = _check_out(out, dataset_dir)
     manifest = {"kind": REPORT_KIND, "ssi_kit_version": __version__, "git_commit": _git_commit(),

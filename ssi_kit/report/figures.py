@@ -11,11 +11,13 @@ from __future__ import annotations
 import functools
 from pathlib import Path
 
+import matplotlib
 import matplotlib.pyplot as plt
 import seaborn as sns
 from matplotlib.text import Text
 
 from ..io.schemas import PILLARS
+from .readings import SOURCES
 from .summaries import latest_scores
 
 __all__ = ["plot_ssi_distribution", "plot_pillars_by", "plot_history", "plot_claims_forest",
@@ -32,6 +34,10 @@ def _plain_text(draw):
     def plain(*args, **kwargs):
         with plt.rc_context(_PLAIN_TEXT):
             fig = draw(*args, **kwargs)
+            interactive = matplotlib.is_interactive()
+        # Jupyter's inline backend turns interactive mode on when the first figure loads it;
+        # leaving the context must not turn it off again, or no later figure is shown.
+        matplotlib.interactive(interactive)
         for text in fig.findobj(Text):
             text.set_parse_math(False)
             text.set_usetex(False)
@@ -40,8 +46,11 @@ def _plain_text(draw):
 
 
 @_plain_text
-def plot_ssi_distribution(scores, *, x: str = "ssi"):
-    """Histogram of the last day's SSI with the article's band edges (40, 70)."""
+def plot_ssi_distribution(scores, *, x: str = "ssi", source: str = "computed"):
+    """Histogram of each seller's latest SSI with the article's band edges (40, 70).
+
+    ``source`` (``"computed"`` or ``"observed"``) names what the SSI is in the title.
+    """
     last = latest_scores(scores)
     fig, ax = plt.subplots(figsize=(7, 3.5))
     sns.histplot(data=last, x=x, hue="tier", hue_order=["laggard", "middle", "leader"],
@@ -49,28 +58,28 @@ def plot_ssi_distribution(scores, *, x: str = "ssi"):
     for edge in _BAND_EDGES:
         ax.axvline(edge, color="grey", linestyle="--", linewidth=1)
     ax.set(xlim=(0, 100), xlabel="SSI (0-100)", ylabel="sellers",
-           title="SSI distribution (dashed: poor | average | good)")
+           title=f"SSI distribution, {SOURCES[source]} (dashed: poor | average | good)")
     fig.tight_layout()
     return fig
 
 
 @_plain_text
-def plot_pillars_by(table, *, by: str = "team"):
-    """Stacked bars of mean pillars per group (a :func:`pillars_by` table)."""
+def plot_pillars_by(table, *, by: str = "team", source: str = "computed"):
+    """Stacked bars of mean pillars per group (a :func:`pillars_by` table) of ``source``."""
     long = table.melt(id_vars=[by], value_vars=list(PILLARS), var_name="pillar", value_name="points")
     fig, ax = plt.subplots(figsize=(7, 0.4 * max(len(table), 3) + 1.5))
     sns.barplot(data=long, y=by, x="points", hue="pillar", ax=ax, orient="h")
-    ax.set(xlabel="mean points (0-25 each)", ylabel=by, title=f"Pillars by {by}")
+    ax.set(xlabel="mean points (0-25 each)", ylabel=by, title=f"Pillars by {by}, {SOURCES[source]}")
     fig.tight_layout()
     return fig
 
 
 @_plain_text
-def plot_history(hist):
-    """Median SSI and pillars over time (a :func:`history` table)."""
+def plot_history(hist, *, source: str = "computed"):
+    """Median SSI and pillars over time (a :func:`history` table) of ``source``."""
     fig, ax = plt.subplots(figsize=(7, 3.5))
     sns.lineplot(data=hist, x="date", y="value", hue="measure", ax=ax)
-    ax.set(xlabel="", ylabel="median points", title="Median SSI and pillars over time")
+    ax.set(xlabel="", ylabel="median points", title=f"Median SSI and pillars over time, {SOURCES[source]}")
     fig.autofmt_xdate()
     fig.tight_layout()
     return fig
@@ -102,7 +111,7 @@ def plot_claims_forest(claims: dict):
 
 
 @_plain_text
-def plot_reference_distribution(table):
+def plot_reference_distribution(table, *, source: str = "computed"):
     """Bars of the organisation's share against LinkedIn's published shares (a distribution table)."""
     ref = table[table["reference"] == "LinkedIn 2015"]
     long = ref.melt(id_vars=["range"], value_vars=["share", "reference_share"], var_name="who",
@@ -110,23 +119,26 @@ def plot_reference_distribution(table):
     long["who"] = long["who"].map({"share": "this organisation", "reference_share": "LinkedIn 2015"})
     fig, ax = plt.subplots(figsize=(6, 3))
     sns.barplot(data=long, x="range", y="share of sellers", hue="who", ax=ax)
-    ax.set(xlabel="SSI (as shown, rounded)", title="Against LinkedIn's published distribution")
+    ax.set(xlabel="SSI (as shown, rounded)", title=f"This organisation ({SOURCES[source]}) against LinkedIn 2015")
     fig.tight_layout()
     return fig
 
 
 @_plain_text
-def plot_seller_history(scores, member_id: str):
-    """One seller's pillars stacked over time, with the tier edges (30, 70)."""
+def plot_seller_history(scores, member_id: str, *, source: str = "computed"):
+    """One seller's pillars stacked over time, with the tier edges (30, 70), of ``source``."""
     one = scores[scores["member_id"].astype(str) == str(member_id)].sort_values("date")
     fig, ax = plt.subplots(figsize=(7, 3.5))
     if one.empty:
         ax.text(0.5, 0.5, f"no scores for {member_id}", ha="center", va="center")
         return fig
-    ax.stackplot(one["date"], *[one[p] for p in PILLARS], labels=list(PILLARS), alpha=0.8)
+    if one[list(PILLARS)].notna().any().any():
+        ax.stackplot(one["date"], *[one[p].fillna(0) for p in PILLARS], labels=list(PILLARS), alpha=0.8)
+    else:  # readings without pillars
+        ax.plot(one["date"], one["ssi"], label="SSI")
     for edge in (30, 70):
         ax.axhline(edge, color="grey", linestyle="--", linewidth=1)
-    ax.set(ylim=(0, 100), ylabel="SSI points", title=f"Seller {member_id}: pillars over time")
+    ax.set(ylim=(0, 100), ylabel=f"SSI points, {SOURCES[source]}", title=f"Seller {member_id}: pillars over time")
     ax.legend(loc="upper left", fontsize=8)
     fig.autofmt_xdate()
     fig.tight_layout()

@@ -23,6 +23,7 @@ import papermill as pm
 
 from ..exceptions import UsageError
 from ..io.safe_yaml import describe_key, describe_value
+from ..limits import MAX_EVERY, MAX_RESAMPLES, MAX_SEED
 
 __all__ = ["notebook_parameters", "check_parameters", "check_dataset_parameters", "coerce_value",
            "check_kernel", "parameter_hash", "render_out", "fill_template", "DOMAINS", "CHOICES", "FILES", "RESERVED"]
@@ -75,9 +76,9 @@ def _claims_file(value: str) -> None:
 DOMAINS = {
     "start": ("a date YYYY-MM-DD that exists, or empty for the first date in the data", _date_or_empty),
     "end": ("a date YYYY-MM-DD that exists, or empty for the last date in the data", _date_or_empty),
-    "every": ("a whole number of days from 1 to 3660", lambda v: 1 <= v <= 3660),
-    "seed": ("a whole number from 0 to 4294967295", lambda v: 0 <= v < 2 ** 32),
-    "resamples": ("a whole number from 1 to 100000", lambda v: 1 <= v <= 100_000),
+    "every": (f"a whole number of days from 1 to {MAX_EVERY}", lambda v: 1 <= v <= MAX_EVERY),
+    "seed": (f"a whole number from 0 to {MAX_SEED}", lambda v: 0 <= v <= MAX_SEED),
+    "resamples": (f"a whole number from 1 to {MAX_RESAMPLES}", lambda v: 1 <= v <= MAX_RESAMPLES),
     "movers": ("a whole number from 0 to 1000", lambda v: 0 <= v <= 1000),
 }
 #: Parameters taking one of a list kept by the package that uses them: name -> the list.

@@ -5,6 +5,7 @@ import numpy as np
 import pandas as pd
 
 from ..io.schemas import PILLARS
+from .readings import SOURCES
 
 __all__ = [
     "latest_scores", "headline", "distribution_table", "pillars_by", "history", "ranks_by", "movers",
@@ -23,12 +24,27 @@ ARTICLE_BANDS = pd.DataFrame({"band": ["poor", "average", "good"], "low": [0, 40
 
 
 def latest_scores(scores: pd.DataFrame) -> pd.DataFrame:
-    """The rows of the last scored day."""
-    return scores[scores["date"] == scores["date"].max()].reset_index(drop=True)
+    """Each seller's latest row: the last scored day, or each seller's latest reading.
+
+    The kit scores every seller on the same days, so for computed scores these are the
+    rows of the last day; LinkedIn's readings come on each seller's own days.
+    """
+    if scores.empty:
+        return scores.reset_index(drop=True)
+    last = scores.groupby("member_id", sort=False, observed=True)["date"].transform("max")
+    return scores[scores["date"] == last].reset_index(drop=True)
 
 
-def headline(scores: pd.DataFrame) -> pd.DataFrame:
-    """Headline figures of the last scored day, one row per measure.
+def headline(scores: pd.DataFrame, source: str = "computed") -> pd.DataFrame:
+    """Headline figures of each seller's latest row, one row per measure.
+
+    Parameters
+    ----------
+    scores : pandas.DataFrame
+        The kit's computed scores or LinkedIn's readings
+        (:func:`ssi_kit.report.readings.observed_scores`).
+    source : {"computed", "observed"}
+        Which they are: every measure is named with it.
 
     Returns
     -------
@@ -36,20 +52,22 @@ def headline(scores: pd.DataFrame) -> pd.DataFrame:
         Columns ``measure`` and ``value``.
     """
     last = latest_scores(scores)
+    label = SOURCES[source]
+    change = last["ssi_change_7d"].dropna()
     rows = [
-        ("day", str(pd.Timestamp(last["date"].iloc[0]).date())),
+        ("latest day", str(pd.Timestamp(last["date"].max()).date())),
         ("sellers", int(len(last))),
-        ("median SSI", round(float(last["ssi"].median()), 1)),
-        ("mean SSI", round(float(last["ssi"].mean()), 1)),
+        (f"median SSI ({label})", round(float(last["ssi"].median()), 1)),
+        (f"mean SSI ({label})", round(float(last["ssi"].mean()), 1)),
         ("leaders (SSI > 70)", f"{(last['tier'] == 'leader').mean():.1%}"),
         ("laggards (SSI < 30)", f"{(last['tier'] == 'laggard').mean():.1%}"),
-        ("median change over 7 days", round(float(last["ssi_change_7d"].median()), 2)),
+        ("median change over 7 days", round(float(change.median()), 2) if len(change) else ""),
     ]
     return pd.DataFrame(rows, columns=["measure", "value"]).astype({"value": str})
 
 
 def distribution_table(scores: pd.DataFrame) -> pd.DataFrame:
-    """Share of sellers (last day) per LinkedIn range and per article band.
+    """Share of sellers (latest rows) per LinkedIn range and per article band.
 
     LinkedIn's ranges are read on the SSI rounded to a whole number, as shown.
 
@@ -71,7 +89,7 @@ def distribution_table(scores: pd.DataFrame) -> pd.DataFrame:
 
 
 def pillars_by(scores: pd.DataFrame, *, by: str = "team") -> pd.DataFrame:
-    """Mean pillars and SSI per group on the last scored day, sorted by SSI."""
+    """Mean pillars and SSI per group on each seller's latest row, sorted by SSI."""
     last = latest_scores(scores)
     if by not in last or last[by].isna().all():
         return pd.DataFrame(columns=[by, "sellers", *PILLARS, "ssi"])
@@ -82,13 +100,17 @@ def pillars_by(scores: pd.DataFrame, *, by: str = "team") -> pd.DataFrame:
 
 
 def history(scores: pd.DataFrame) -> pd.DataFrame:
-    """Median SSI and pillars per scored day (tidy: ``date``, ``measure``, ``value``)."""
-    med = scores.groupby("date", sort=True)[[*PILLARS, "ssi"]].median().reset_index()
-    return med.melt(id_vars="date", var_name="measure", value_name="value")
+    """Median SSI and pillars per scored day (tidy: ``date``, ``measure``, ``value``).
+
+    Measures with no value (readings without pillars) are left out.
+    """
+    med = scores.groupby("date", sort=True)[[*PILLARS, "ssi"]].median()
+    med = med.loc[:, med.notna().any()].reset_index()
+    return med.melt(id_vars="date", var_name="measure", value_name="value").dropna(subset=["value"])
 
 
 def ranks_by(scores: pd.DataFrame, *, by: str = "industry") -> pd.DataFrame:
-    """Per group on the last day: sellers, mean SSI, median industry and network "Top N%"."""
+    """Per group, each seller's latest row: sellers, mean SSI, median industry and network "Top N%"."""
     last = latest_scores(scores)
     if by not in last or last[by].isna().all():
         return pd.DataFrame(columns=[by, "sellers", "mean_ssi", "median_industry_top_pct",
@@ -104,8 +126,11 @@ def ranks_by(scores: pd.DataFrame, *, by: str = "industry") -> pd.DataFrame:
 
 
 def movers(scores: pd.DataFrame, *, n: int = 5) -> pd.DataFrame:
-    """The week's biggest risers and fallers (``ssi_change_7d`` on the last day)."""
-    last = latest_scores(scores)
+    """The week's biggest risers and fallers (``ssi_change_7d`` of each seller's latest row).
+
+    Sellers without a change (no reading a week before) are left out.
+    """
+    last = latest_scores(scores).dropna(subset=["ssi_change_7d"])
     cols = ["member_id", "team", "ssi", "ssi_change_7d"]
     ordered = last.sort_values(["ssi_change_7d", "member_id"], ascending=[False, True], kind="mergesort")
     up = ordered.head(n).assign(direction="up")

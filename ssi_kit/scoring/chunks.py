@@ -186,6 +186,11 @@ def apply_transform(x: np.ndarray, transform: str, target: float) -> np.ndarray:
 
 def pillar_points(raw: dict, spec: ScoringSpec) -> tuple[dict, dict]:
     """Each input's points and each pillar's (capped at 25) plus the SSI, rounded to 6 decimals."""
+    with np.errstate(all="ignore"):  # the spec bounds targets and weights: nothing overflows; no warnings
+        return _pillar_points(raw, spec)
+
+
+def _pillar_points(raw: dict, spec: ScoringSpec) -> tuple[dict, dict]:
     contrib, pillars = {}, {}
     for pillar in PILLARS:
         total = 0.0

@@ -15,7 +15,8 @@ from ..exceptions import InputError, SpecError
 from ..io.safe_yaml import describe_key, describe_value, load_yaml, parse_yaml
 from ..io.schemas import ACTIVITY_COUNTS, PILLARS, Profiles
 
-__all__ = ["InputSpec", "ScoringSpec", "load_spec", "parse_spec", "SOURCES", "TRANSFORMS"]
+__all__ = ["InputSpec", "ScoringSpec", "load_spec", "parse_spec", "SOURCES", "TRANSFORMS",
+           "DEFAULT_WINDOW_DAYS", "MAX_WINDOW_DAYS", "MAX_INPUTS_PER_PILLAR", "MAX_WINDOWS", "MIN_TARGET"]
 
 SOURCES = ("activity", "active_days", "profile", "peers")
 TRANSFORMS = ("linear", "log", "exp")
@@ -23,8 +24,18 @@ _PROFILE_COLUMNS = tuple(c for c in Profiles.to_schema().columns if c not in ("m
 _SOURCE_COLUMNS = {"activity": ACTIVITY_COUNTS, "profile": _PROFILE_COLUMNS}
 _INPUT_KEYS = {"name", "source", "columns", "window", "transform", "target", "weight", "why"}
 _WEIGHT_TOL = 1e-9
+#: Trailing window (days) of the inputs that name none, when the spec sets no ``window_days``.
+DEFAULT_WINDOW_DAYS = 90
 #: Longest trailing window (days) a spec may use: about 27 years.
 MAX_WINDOW_DAYS = 10_000
+#: Most inputs a pillar may have (each costs memory per seller-day scored; the shipped
+#: spec has at most 13, a calibrated spec at most 12).
+MAX_INPUTS_PER_PILLAR = 50
+#: Most distinct trailing windows (in days) across the spec (each costs an index array
+#: per seller-day scored); ``all`` is not counted.
+MAX_WINDOWS = 20
+#: Smallest ``target`` taken: below it ``x / target`` overflows floating point.
+MIN_TARGET = 1e-9
 
 
 @dataclass(frozen=True)
@@ -139,11 +150,11 @@ def parse_spec(data, *, source: str = "<spec>") -> ScoringSpec:
     extra = sorted(set(map(str, data)) - {"version", "window_days", "pillars"})
     if extra:
         problems.append(f"unknown top-level key(s) {', '.join(extra)}; expected version, window_days, pillars.")
-    window = data.get("window_days", 90)
+    window = data.get("window_days", DEFAULT_WINDOW_DAYS)
     if not _whole(window, 1, MAX_WINDOW_DAYS):
         problems.append(f"window_days: expected a whole number of days from 1 to {MAX_WINDOW_DAYS}, "
                         f"got {describe_value(window)}.")
-        window = 90
+        window = DEFAULT_WINDOW_DAYS
     pillars = data["pillars"]
     for name in pillars:
         if name not in PILLARS:
@@ -155,22 +166,32 @@ def parse_spec(data, *, source: str = "<spec>") -> ScoringSpec:
         if not isinstance(items, list) or not items:
             problems.append(f"pillars.{pillar}: expected a non-empty list of inputs.")
             continue
+        if len(items) > MAX_INPUTS_PER_PILLAR:
+            problems.append(f"pillars.{pillar}: at most {MAX_INPUTS_PER_PILLAR} inputs a pillar, "
+                            f"got {len(items)}.")
+            continue
         parsed = [_parse_input(pillar, i, item, window, problems) for i, item in enumerate(items)]
+        complete = all(p is not None for p in parsed)
         parsed = [p for p in parsed if p is not None]
-        _check_pillar(pillar, parsed, problems)
+        _check_pillar(pillar, parsed, problems, weights=complete)
         inputs += parsed
+    windows = {i.window for i in inputs if i.window is not None}
+    if len(windows) > MAX_WINDOWS:
+        problems.append(f"at most {MAX_WINDOWS} distinct windows across the spec, got {len(windows)}; "
+                        "inputs over the same number of days share the work.")
     if problems:
         raise SpecError(source, problems)
     return ScoringSpec(inputs=tuple(inputs), window_days=window, source=source)
 
 
-def _check_pillar(pillar, parsed, problems) -> None:
+def _check_pillar(pillar, parsed, problems, *, weights: bool) -> None:
+    """Unique names; weights summing to 25 (checked when every input could be read)."""
     names = [p.name for p in parsed]
     dup = sorted({n for n in names if names.count(n) > 1})
     if dup:
         problems.append(f"pillars.{pillar}: input names must be unique, repeated: {', '.join(dup)}.")
     total = sum(p.weight for p in parsed)
-    if parsed and abs(total - 25.0) > _WEIGHT_TOL:
+    if weights and parsed and abs(total - 25.0) > _WEIGHT_TOL:
         problems.append(f"pillars.{pillar}: weights must sum to 25, they sum to {total:g}.")
 
 
@@ -197,6 +218,8 @@ def _parse_input(pillar, index, item, default_window, problems) -> InputSpec | N
     if not isinstance(why, str):
         problems.append(f"{where}: 'why' must be text, got {describe_value(why)}.")
     target = _number(where, "target", item.get("target"), problems, positive=True)
+    if 0 < target < MIN_TARGET:
+        problems.append(f"{where}: 'target' must be at least {MIN_TARGET:g}, got {describe_value(target)}.")
     weight = _number(where, "weight", item.get("weight"), problems, positive=False)
     if len(problems) > before:
         return None

@@ -7,6 +7,7 @@ values are :data:`DEFAULT_EFFECTS` and their null values :data:`NULL_EFFECTS`.
 """
 from __future__ import annotations
 
+import calendar
 import datetime as _dt
 import math
 import re
@@ -18,8 +19,10 @@ from typing import Mapping
 import pandas as pd
 
 from ssi_kit.exceptions import UsageError
+from ssi_kit.io.parse import MAX_DATE, MIN_DATE
+from ssi_kit.limits import MAX_MEMBERS, MAX_MONTHS, MAX_SEED, MIN_MEMBERS, MIN_MONTHS, check_whole
 
-__all__ = ["DEFAULT_EFFECTS", "NULL_EFFECTS", "SimulationConfig"]
+__all__ = ["DEFAULT_EFFECTS", "NULL_EFFECTS", "SimulationConfig", "check_span"]
 
 #: The published value of each claim's quantity (DESIGN.md, "Claims and verdicts").
 DEFAULT_EFFECTS: Mapping[str, float] = MappingProxyType({
@@ -73,9 +76,9 @@ _FLOAT_RANGES = (
     ("profile_update_share", 0.0, 1.0, True, True),
 )
 
-#: (name, minimum) for every integer knob.
-_INT_MINIMA = (("members", 10), ("seed", 0), ("months", 15), ("ssi_every", 1), ("teams", 1),
-               ("lookback_days", 1))
+#: (name, minimum, maximum) for every integer knob.
+_INT_RANGES = (("members", MIN_MEMBERS, MAX_MEMBERS), ("seed", 0, MAX_SEED), ("months", MIN_MONTHS, MAX_MONTHS),
+               ("ssi_every", 1, None), ("teams", 1, None), ("lookback_days", 1, None))
 
 
 def _default_effects() -> Mapping[str, float]:
@@ -189,14 +192,14 @@ class SimulationConfig:
     lookback_days: int = 90
 
     def __post_init__(self):
-        for name, low in _INT_MINIMA:
-            _check_int(name, getattr(self, name), low)
+        for name, low, high in _INT_RANGES:
+            _check_int(name, getattr(self, name), low, high)
         for name, low, high, low_in, high_in in _FLOAT_RANGES:
             _check_float(name, getattr(self, name), low, high, low_in, high_in)
         if self.mean_opportunities is not None:
             _check_float("mean_opportunities", self.mean_opportunities, 0.0, math.inf,
                          False, False)
-        _check_start(self.start)
+        check_span(self.start, self.months)
         _check_industries(self.industries)
         if self.ssi_every > self.lookback_days:
             raise UsageError(f"ssi_every ({self.ssi_every}) must not exceed lookback_days "
@@ -232,10 +235,12 @@ class SimulationConfig:
         return out
 
 
-def _check_int(name: str, value, low: int) -> None:
+def _check_int(name: str, value, low: int, high: int | None) -> None:
     if isinstance(value, bool) or not isinstance(value, Integral):
         raise UsageError(f"{name} must be a whole number (got {value!r}).")
-    if value < low:
+    if high is not None:
+        check_whole(value, low, high, name)
+    elif value < low:
         raise UsageError(f"{name} must be at least {low} (got {value}).")
 
 
@@ -250,13 +255,51 @@ def _check_float(name, value, low, high, low_in, high_in) -> None:
         raise UsageError(f"{name} must lie in {lo}{low}, {high}{hi} (got {value}).")
 
 
-def _check_start(start) -> None:
+def check_span(start, months, *, names=("start", "months")) -> None:
+    """Refuse a ``start`` date and a length in ``months`` that leave the dates a dataset can hold.
+
+    Parameters
+    ----------
+    start : str
+        First day, ``YYYY-MM-DD``.
+    months : int
+        Length in calendar months (checked to be a whole number elsewhere).
+    names : tuple of str
+        How the message names the two (``--start``, ``--months`` on the command line).
+
+    Raises
+    ------
+    UsageError
+        When ``start`` is not a date, or the data would begin before
+        :data:`ssi_kit.io.parse.MIN_DATE` or end after :data:`ssi_kit.io.parse.MAX_DATE`.
+    """
+    _check_start(start, names[0])
+    if isinstance(months, bool) or not isinstance(months, Integral) or not 0 < months <= MAX_MONTHS:
+        return  # the range of months is checked (and worded) with the other integers
+    first = _dt.date.fromisoformat(start)
+    last = _month_end(first, int(months))
+    if first < MIN_DATE.date() or last > MAX_DATE.date():
+        raise UsageError(f"{names[0]} {start} with {names[1]} {months} spans {start} to {last:%Y-%m-%d}, "
+                         f"outside the dates a dataset can hold ({MIN_DATE:%Y-%m-%d} to {MAX_DATE:%Y-%m-%d}); "
+                         f"choose a {names[0]} from {MIN_DATE:%Y-%m-%d} that ends by {MAX_DATE:%Y-%m-%d}.")
+
+
+def _month_end(first: _dt.date, months: int) -> _dt.date:
+    """``first + months - 1 day`` as :attr:`SimulationConfig.end_date` counts it (capped at 9999-12-31)."""
+    years, month = divmod(first.month - 1 + months, 12)
+    if first.year + years > 9999:
+        return _dt.date.max
+    day = min(first.day, calendar.monthrange(first.year + years, month + 1)[1])
+    return _dt.date(first.year + years, month + 1, day) - _dt.timedelta(days=1)
+
+
+def _check_start(start, name: str = "start") -> None:
     if not isinstance(start, str) or not _ISO_DATE.match(start):
-        raise UsageError(f"start must be an ISO date YYYY-MM-DD (got {start!r}).")
+        raise UsageError(f"{name} must be an ISO date YYYY-MM-DD (got {str(start)[:40]!r}).")
     try:
         _dt.date.fromisoformat(start)
     except ValueError:
-        raise UsageError(f"start must be a real calendar date (got {start!r}).") from None
+        raise UsageError(f"{name} must be a real calendar date (got {start!r}).") from None
 
 
 def _check_industries(industries) -> None:
