@@ -78,7 +78,8 @@ def _add_simulate(sub) -> None:
     p.add_argument("--effect", action="append", default=[], metavar="CLAIM=VALUE",
                    help="planted effect of a claim, e.g. leaders_quota=1 (repeatable; default the published values)")
     p.add_argument("--format", choices=("csv", "parquet"), default="csv", help="table file format")
-    p.add_argument("--force", action="store_true", help="replace OUT if it already holds files")
+    p.add_argument("--force", action="store_true",
+                   help="replace OUT if it holds an earlier simulated dataset (tables and truth.json only)")
 
 
 def _add_score(sub) -> None:

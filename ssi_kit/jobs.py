@@ -102,7 +102,9 @@ def simulate_to_dir(out, config, *, fmt="csv", force: bool = False) -> Path:
     Parameters
     ----------
     out : path-like
-        Target directory; an existing non-empty one is replaced only with ``force``.
+        Target directory; an existing non-empty one is replaced only with ``force``,
+        and only when it is an earlier output of the simulator (its ``truth.json``
+        and tables, nothing else).  Never the current folder, one above it or home.
     config : ssi_kit.simulate.SimulationConfig
     fmt : {"csv", "parquet"} or mapping of table name to format
     force : bool
@@ -110,6 +112,11 @@ def simulate_to_dir(out, config, *, fmt="csv", force: bool = False) -> Path:
     Returns
     -------
     pathlib.Path
+
+    Raises
+    ------
+    UsageError
+        When ``out`` may not be replaced; checked before anything is simulated.
     """
     from .simulate import simulate_dataset
 

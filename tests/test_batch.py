@@ -31,7 +31,7 @@ def _write(path, dataset, runs, **extra):
 def test_two_runs_in_parallel_and_a_failing_one(tiny, tmp_path, capsys):
     runs = [{"name": "team-T1", "parameters": {"team": "T1"}},
             {"name": "team-T2", "parameters": {"team": "T2"}},
-            {"name": "bad", "parameters": {"start": "2030-01-01"}}]
+            {"name": "bad", "parameters": {"start": "2025-06-01", "end": "2025-06-30"}}]  # no readings
     code = main(["-q", "batch", str(_write(tmp_path / "runs.yaml", tiny, runs))])
     assert code == 1  # one run failed
     printed = capsys.readouterr().out

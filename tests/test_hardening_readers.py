@@ -274,3 +274,154 @@ def test_tracker_date_outside_range_or_in_other_digits_is_refused(tmp_path, valu
 def test_tracker_number_in_other_digits_is_refused(tmp_path, value):
     _refused_tracker(tmp_path, f"Date,Total SSI\n2025-01-02,{value}\n", "column 'Total SSI'", "line(s) 2",
                      "a number")
+
+
+# --------------------------------------------------------------------------- 5. bounded readers (2)
+
+_CAPPED = textwrap.dedent("""
+    import resource, sys
+    cap = int(sys.argv.pop(1)) * 2**20
+    resource.setrlimit(resource.RLIMIT_AS, (cap, cap))
+    from ssi_kit.cli import main
+    sys.exit(main(sys.argv[1:]))
+""")
+
+
+def _capped_cli(tmp_path: Path, *argv, cap_mib: int = 1536) -> subprocess.CompletedProcess:
+    """Run ``ssi-kit ARGV`` in a child limited to ``cap_mib`` MiB of address space and 60 s."""
+    return subprocess.run([sys.executable, "-c", _CAPPED, str(cap_mib), *map(str, argv)],
+                          capture_output=True, text=True, timeout=60, cwd=tmp_path)
+
+
+def _assert_child_refused(done: subprocess.CompletedProcess, *fragments: str) -> None:
+    assert done.returncode == 2, done.stderr
+    assert "Traceback" not in done.stderr and "internal error" not in done.stderr, done.stderr
+    message = [line for line in done.stderr.splitlines() if line.startswith("ssi-kit: ")]
+    assert len(message) == 1, done.stderr
+    for fragment in fragments:
+        assert fragment in message[0], message[0]
+
+
+def test_csv_data_row_of_200000_commas_is_refused_in_bounded_memory(tmp_path):
+    """Extra fields in a data row (not only the header) are refused with the line, under 1.5 GiB."""
+    lines = (SAMPLE / "activity.csv").read_text(encoding="utf-8").splitlines()[:4]
+    width = lines[0].count(",") + 1
+    lines[2] += "," * 200_000
+    data = _dataset(tmp_path, "\n".join(lines) + "\n")
+    before = tree_digest(tmp_path)
+    done = _capped_cli(tmp_path, "score", data, "--out", tmp_path / "out")
+    _assert_child_refused(done, "activity.csv", f"at most {width} fields per row, as in the header",
+                          f"line 3 has {width + 200_000:,}")
+    assert tree_digest(tmp_path) == before
+
+
+def test_csv_short_rows_and_quoted_newlines_are_still_read(tmp_path):
+    """The field-count scan refuses only longer rows: short rows and quoted line breaks are read."""
+    data = _dataset(tmp_path, 'member_id,date,posts,note\nm0001,2025-07-01,1,"a\nb"\nm0001,2025-07-02,2\n')
+    dataset = load_dataset(data, tables=["activity"], columns={"activity": ["posts"]})
+    assert dataset["activity"]["posts"].tolist() == [1, 2]
+
+
+def test_parquet_of_ten_million_dictionary_rows_is_refused_from_its_metadata(tmp_path):
+    """A 100 KB Parquet file unpacking to gigabytes is refused before it is read (no bad_alloc)."""
+    import numpy as np
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    data = _dataset(tmp_path)
+    rows = 1_000_000
+    zeros = pa.array(np.zeros(rows, dtype=np.int32))
+    batch = pa.table({name: pa.DictionaryArray.from_arrays(zeros, pa.array([value])) for name, value in
+                      (("member_id", "m0001"), ("date", "2025-07-01"), ("event", "promotion"))})
+    with pq.ParquetWriter(data / "events.parquet", batch.schema) as writer:
+        for _ in range(10):
+            writer.write_table(batch)
+    before = tree_digest(tmp_path)
+    # 3 GiB of address space: room for the imports of `claims` (statsmodels, scipy, pyarrow's
+    # pools) on any machine, while the ~1.9 GB the rows would take exceed half of it
+    done = _capped_cli(tmp_path, "claims", data, "--out", tmp_path / "out", cap_mib=3072)
+    _assert_child_refused(done, "events.parquet", "a table that fits in memory", "10,000,000 rows")
+    assert tree_digest(tmp_path) == before
+
+
+@pytest.mark.parametrize("values, kind", [([[1, 2]], "list<element: int64>"),
+                                          ([{"a": 1}], "struct<a: int64>"),
+                                          ([b"\x00\x01"], "binary")])
+def test_parquet_nested_or_binary_column_is_refused_by_type(tmp_path, values, kind):
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    data = _dataset(tmp_path)
+    members = pd.read_csv(data / "members.csv", dtype=str).head(1)
+    (data / "members.csv").unlink()
+    table = pa.Table.from_pandas(members, preserve_index=False).append_column("team2", pa.array(values))
+    pq.write_table(table, data / "members.parquet")
+    _refused_score(tmp_path, data, "members.parquet, column 'team2'", "a flat column of numbers, text, dates",
+                   f"this one holds {kind}")
+
+
+def _workbook(path: Path, rows: int) -> None:
+    from openpyxl import Workbook
+
+    book = Workbook()
+    sheet = book.active
+    sheet.append(["Date", "Total SSI"])
+    for day in range(1, rows + 1):
+        sheet.append([f"2025-01-{day:02d}", 50])
+    book.save(path)
+
+
+def test_xlsx_bomb_is_refused_before_openpyxl(tmp_path):
+    """A workbook whose sheet unpacks 8 MB at >1000:1 is refused unread, fast, naming the part."""
+    _workbook(tmp_path / "small.xlsx", 2)
+    with zipfile.ZipFile(tmp_path / "small.xlsx") as src, \
+            zipfile.ZipFile(tmp_path / "bomb.xlsx", "w", zipfile.ZIP_DEFLATED) as dst:
+        for info in src.infolist():
+            body = src.read(info)
+            if info.filename == "xl/worksheets/sheet1.xml":
+                body = body.replace(b"<sheetData>", b"<sheetData>" + b" " * 8_000_000)
+            dst.writestr(info.filename, body)
+    (tmp_path / "small.xlsx").unlink()
+    before = tree_digest(tmp_path)
+    started = time.monotonic()
+    result = run_cli("import", "tracker", tmp_path / "bomb.xlsx", "--out", tmp_path / "out")
+    assert_refused(result, 2, "bomb.xlsx", "'xl/worksheets/sheet1.xml'", "XLSX bomb",
+                   "a ratio of at most 100:1")
+    assert time.monotonic() - started < 10
+    assert tree_digest(tmp_path) == before
+
+
+def test_xlsx_sheet_beyond_the_row_cap_is_refused(tmp_path, monkeypatch):
+    from ssi_kit.imports import tables
+
+    _workbook(tmp_path / "tracker.xlsx", 5)
+    monkeypatch.setattr(tables, "XLSX_LIMITS", ZipLimits(max_rows=3))
+    before = tree_digest(tmp_path)
+    result = run_cli("import", "tracker", tmp_path / "tracker.xlsx", "--out", tmp_path / "out")
+    assert_refused(result, 2, "tracker.xlsx", "has more than 3 rows", "a sheet of at most 3 rows")
+    assert tree_digest(tmp_path) == before
+    monkeypatch.setattr(tables, "XLSX_LIMITS", ZipLimits(max_rows=5))
+    assert run_cli("import", "tracker", tmp_path / "tracker.xlsx", "--out", tmp_path / "out").code == 0
+
+
+def test_ssi_json_fifo_is_not_a_regular_file(tmp_path):
+    os.mkfifo(tmp_path / "fifo_2026-01-05.json")
+    before = tree_digest(tmp_path)
+    done = _cli_subprocess(tmp_path, "import", "ssi-json", tmp_path / "fifo_2026-01-05.json",
+                           "--out", tmp_path / "out")
+    _assert_child_refused(done, "fifo_2026-01-05.json", "is not a regular file: it is a FIFO (named pipe)")
+    assert "does not exist" not in done.stderr
+    assert tree_digest(tmp_path) == before
+
+
+@pytest.mark.parametrize("value", [float("inf"), float("-inf")])
+def test_parquet_infinite_count_is_refused_without_warnings(tmp_path, value):
+    """With warnings as errors the refusal is unchanged: numpy warns of nothing on stderr."""
+    import warnings
+
+    data = _dataset(tmp_path)
+    pd.DataFrame({"member_id": ["m0001"], "date": ["2025-07-01"],
+                  "posts": [value]}).to_parquet(data / "activity.parquet", index=False)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        _refused_score(tmp_path, data, "activity.parquet, column 'posts'", "row 1", "too large")

@@ -73,8 +73,14 @@ def test_too_many_inputs_a_pillar_is_refused_by_score(ws):
              f"got {MAX_INPUTS_PER_PILLAR + 1}")
 
 
-def test_inputs_up_to_the_limit_are_taken():
-    assert len(parse_spec(_spec(MAX_INPUTS_PER_PILLAR)).inputs) == 4 * MAX_INPUTS_PER_PILLAR
+def test_a_spec_at_the_limits_scores(ws):
+    windows = [k % MAX_WINDOWS + 1 for k in range(MAX_INPUTS_PER_PILLAR)]
+    spec = _write_spec(ws, _spec(MAX_INPUTS_PER_PILLAR, windows=windows))
+    assert len(parse_spec(_spec(MAX_INPUTS_PER_PILLAR, windows=windows)).inputs) == 4 * MAX_INPUTS_PER_PILLAR
+    result = run_cli(*_score(ws, "--spec", spec))
+    assert result.code == 0, result.err
+    header = (ws / "out" / "scores.csv").read_text().splitlines()[0].split(",")
+    assert sum("__i" in c for c in header) == 4 * MAX_INPUTS_PER_PILLAR
 
 
 def test_too_many_distinct_windows_are_refused(ws):
@@ -114,7 +120,8 @@ def test_pillar_points_never_warn_even_on_overflow():
 # -- 2. the days to score --------------------------------------------------------------------------
 
 @pytest.mark.parametrize("extra,fragments", [
-    (("--end", "9999-12-31"), ("end 9999-12-31", "2024-02-01 to 2024-03-05", "must lie from 2023-11-03 to 2024-06-03")),
+    (("--end", "9999-12-31"),
+     ("end 9999-12-31", "2024-02-01 to 2024-03-05", "must lie from 2023-11-03 to 2024-06-03")),
     (("--start", "1678-01-01", "--end", "2261-12-31"), ("start 1678-01-01 and end 2261-12-31", "90 days")),
     (("--start", "2023-11-02"), ("start 2023-11-02",)),
     (("--end", "2024-06-04"), ("end 2024-06-04",)),
@@ -132,7 +139,8 @@ def test_days_within_the_window_are_scored(valid_dir):
 
 
 def test_start_after_end_is_refused(ws):
-    _refused(ws, _score(ws, "--start", "2024-03-05", "--end", "2024-03-01"), "No days to score", "start is after end")
+    _refused(ws, _score(ws, "--start", "2024-03-05", "--end", "2024-03-01"),
+             "No days to score", "start is after end")
 
 
 @pytest.mark.parametrize("every", [10 ** 23, 2 ** 63, 35, 10 ** 6])

@@ -95,7 +95,8 @@ def test_failed_run_keeps_previous_report_and_leaves_the_error_notebook(tiny, re
     shutil.copytree(report, out)
     before = (out / "report.html").read_bytes()
     with pytest.raises(ReportFailed) as err:
-        run_report(tiny, out, parameters={"start": "2030-01-01"})  # after `end`: the notebook raises
+        # no LinkedIn readings in the span (checks before the notebooks pass): the notebook raises
+        run_report(tiny, out, parameters={"start": "2025-06-01", "end": "2025-06-30"})
     assert (out / "report.html").read_bytes() == before
     failed = out / "failed-run"
     assert json.loads((failed / "manifest.json").read_text())["status"] == "failed"

@@ -185,7 +185,8 @@ def merge_into_dir(out, tables: dict[str, pd.DataFrame], *, source: str, skipped
     tables : dict of str to pandas.DataFrame
         Imported rows in contract types (strings, datetimes, bools, numbers).
     source : str
-        What was imported, for the summary.
+        What was imported, for the summary and the log (contact details in it, as in
+        skipped files and notes, are redacted: file names can hold them).
     skipped : sequence of Skipped
         Unreadable rows the importer left out.
     notes : sequence of str

@@ -183,8 +183,8 @@ def _collect(paths) -> list[Path]:
             files.append(p)
         else:
             why = not_regular(p)
-            raise ImportFormatError(p, "does not exist" if why == "missing" else f"is not a regular file: it is {why}",
-                                    "a JSON file or a folder of them")
+            state = "does not exist" if why == "missing" else f"is not a regular file: it is {why}"
+            raise ImportFormatError(p, state, "a JSON file or a folder of them")
     if not files:
         raise ImportFormatError("(no files)", "no input was given", "at least one JSON file or folder")
     return sorted(dict.fromkeys(files), key=str)

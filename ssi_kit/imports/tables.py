@@ -18,7 +18,8 @@ from ..io.safe_yaml import load_yaml
 from .export_files import ZipLimits
 from .privacy import redact
 
-__all__ = ["load_mapping", "read_table_file", "XLSX_LIMITS", "parse_numbers", "parse_dates", "clean_text", "is_blank", "fail_values"]
+__all__ = ["XLSX_LIMITS", "load_mapping", "read_table_file", "parse_numbers",
+           "parse_dates", "clean_text", "is_blank", "fail_values"]
 
 
 #: Limits on a workbook read by :func:`read_table_file`: its ZIP parts (checked before

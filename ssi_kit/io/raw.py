@@ -291,7 +291,8 @@ def _parquet_size_problem(table: str, file: Path, keep: Collection[str] | None) 
         return None
     return Problem(table, None, f"a table that fits in memory: its {meta.num_rows:,} rows would take "
                    f"about {need / 2**30:,.1f} GiB once read, more than the {budget / 2**30:,.1f} GiB "
-                   "allowed (half of the memory this process may use); split it or keep fewer rows", file=str(file))
+                   "allowed (half of the memory this process may use); split it or keep fewer rows",
+                   file=str(file))
 
 
 def _cell_bytes(kind: pa.DataType) -> int:

@@ -32,6 +32,8 @@ _DECIMALS = DECIMALS
 #: Bytes of score columns held in memory before contributions are recomputed instead.
 HOLD_BYTES = 1 << 30
 _HELD = (*PILLARS, "ssi", "ssi_change_7d")
+#: Spec inputs a block of ``block_cells`` seller-days is sized for (the shipped spec has 30).
+_BLOCK_INPUTS = 32
 
 
 def tier_of(ssi) -> np.ndarray:
@@ -101,9 +103,8 @@ def _check_within(lo: int, hi: int, span: tuple, window: int) -> None:
     """Refuse days to score more than the scoring window outside the data's span."""
     first, last = span[0] - window, span[1] + window
     if lo < first or hi > last:
-        which = (f"start {_iso(lo)}" if lo < first else "") + (" and " if lo < first and hi > last else "") \
-            + (f"end {_iso(hi)}" if hi > last else "")
-        raise UsageError(f"Days to score: {which} outside the data's dates ({_iso(span[0])} to "
+        which = [f"start {_iso(lo)}"] * (lo < first) + [f"end {_iso(hi)}"] * (hi > last)
+        raise UsageError(f"Days to score: {' and '.join(which)} outside the data's dates ({_iso(span[0])} to "
                          f"{_iso(span[1])}) by more than the scoring window of {window} days; "
                          f"days to score must lie from {_iso(first)} to {_iso(last)}.")
 
@@ -267,7 +268,9 @@ def score_blocks(dataset: Dataset, *, spec: ScoringSpec | None = None, days=None
     plan = plan_scoring(ids, scored, spec, dataset.tables,
                         dataset["connections"] if "connections" in dataset else None)
     tables = {t: _by_seller(dataset[t], ids) for t in ("activity", "profiles") if t in dataset}
-    blocks = seller_blocks(len(ids), len(plan.grid_days), block_cells)
+    # block_cells is sized for _BLOCK_INPUTS inputs: a larger spec scores fewer sellers at a time
+    cells = max(1, block_cells * _BLOCK_INPUTS // max(_BLOCK_INPUTS, len(spec.inputs)))
+    blocks = seller_blocks(len(ids), len(plan.grid_days), cells)
     lean = len(ids) * len(plan.scored) * len(plan.columns) * 4 > hold_bytes
 
     def rescore(k: int) -> tuple[dict, list]:
