@@ -106,12 +106,12 @@ def _add_score(sub) -> None:
 
 def _add_claims(sub) -> None:
     p = sub.add_parser("claims", help="test the published SSI claims on a dataset",
-                       description="Test every claim of the registry (data/claims.yaml) and write "
+                       description="Test every claim of the registry (the shipped claims.yaml, or --claims) and write "
                        "OUT/claims.csv, OUT/claims.json and OUT/sensitivity.csv. Claims the dataset "
                        "cannot test are reported as untestable with the reason (exit 0).")
     p.add_argument("dataset", help="dataset directory")
     p.add_argument("--out", required=True, help="output directory")
-    p.add_argument("--claims", help="claims registry YAML (default: data/claims.yaml)")
+    p.add_argument("--claims", help="claims registry YAML (default: the registry shipped with ssi-kit)")
     p.add_argument("--ssi", choices=("auto", "observed", "computed"), default="auto",
                    help="SSI used: observed readings (ssi table), the kit's computed score, or auto "
                    "(observed when present)")
@@ -130,7 +130,13 @@ def _add_report(sub) -> None:
                    help="notebook parameter (repeatable); VALUE is read as YAML")
     p.add_argument("-f", "--parameters-file", metavar="PARAMS.yaml",
                    help="notebook parameters from a YAML mapping (-p values override it)")
-    p.add_argument("--kernel", help="Jupyter kernel name (default: ssi-kit if registered, else this Python)")
+    p.add_argument("--kernel", help="registered Jupyter kernel (default: a kernel of the Python running ssi-kit)")
+    p.add_argument("--reuse", metavar="FOLDER",
+                   help="reuse the scores and claims of an earlier organisation-wide run (or --stage) of the "
+                   "same dataset and scoring/claims parameters instead of computing them again (checked)")
+    p.add_argument("--stage", action="store_true",
+                   help="only score and test the whole organisation (notebooks 01 and 02, no report.html), "
+                   "into a folder that later team runs --reuse")
 
 
 def _add_import(sub) -> None:
@@ -371,6 +377,33 @@ def _batch(runs, progress) -> int:
     return 0 if (summary["status"] == "ok").all() else 1
 
 
+#: Libraries whose log lines a report or batch run shows (warnings; with -q errors only).
+_LIBRARY_LOGGERS = ("papermill", "traitlets", "nbconvert", "nbclient", "jupyter_client")
+
+
+def _quiet_libraries(quiet: bool) -> None:
+    """With ``-q`` a report or batch prints errors only: library and Python warnings are dropped too."""
+    if quiet:
+        logging.captureWarnings(True)  # warnings.warn(...) -> the py.warnings logger
+        for name in (*_LIBRARY_LOGGERS, "py.warnings"):
+            logging.getLogger(name).setLevel(logging.ERROR)
+
+
+def _report(args, progress) -> Path:
+    """``ssi-kit report``: what needs no notebook is refused first (OUT, parameters, team, kernel)."""
+    from .io.atomic import check_replaceable
+    from .report.parameters import check_kernel, check_team
+
+    check_replaceable(args.out)  # the report replaces OUT whole: refused before any work
+    params = {**_read_params(args.parameters_file), **_parse_pairs(args.parameter, "-p")}
+    check_team(args.dataset, params)  # the members table alone: an unknown team is refused at once
+    check_kernel(args.kernel)
+    from .report import run_report
+
+    return run_report(args.dataset, args.out, parameters=params, kernel_name=args.kernel,
+                      progress=progress, reuse=args.reuse, stage=args.stage)
+
+
 def _run(args) -> int:
     from . import jobs
 
@@ -402,17 +435,11 @@ def _run(args) -> int:
         elif args.command == "check":
             return _check(args, progress)
         elif args.command == "batch":
+            _quiet_libraries(args.quiet)
             return _batch(args.runs, progress)
         else:
-            from .io.atomic import check_replaceable
-            from .report import run_report
-            from .report.parameters import check_kernel
-
-            check_replaceable(args.out)  # the report replaces OUT whole: refused before any work
-            params = {**_read_params(args.parameters_file), **_parse_pairs(args.parameter, "-p")}
-            check_kernel(args.kernel)
-            path = run_report(args.dataset, args.out, parameters=params, kernel_name=args.kernel,
-                              progress=progress)
+            _quiet_libraries(args.quiet)
+            path = _report(args, progress)
     print(path)
     return 0
 
@@ -420,7 +447,7 @@ def _run(args) -> int:
 def main(argv=None) -> int:
     """Run the command line; return the exit status."""
     logging.basicConfig(level=logging.INFO, format="%(message)s", stream=sys.stderr)
-    for noisy in ("papermill", "traitlets", "nbconvert"):
+    for noisy in _LIBRARY_LOGGERS:
         logging.getLogger(noisy).setLevel(logging.WARNING)
     try:
         args = build_parser().parse_args(argv)

@@ -11,6 +11,7 @@ from pathlib import Path
 from .exceptions import UsageError
 from .io import load_dataset, write_dataset, write_table
 from .io.atomic import LOCK_NAME, atomic_files, check_out_dir, check_replaceable
+from .io.cells import for_spreadsheets
 from .io.dataset import check_dataset_folder
 from .limits import MAX_EVERY, MAX_RESAMPLES, MAX_SEED, MAX_WORKERS, check_whole
 from .io.stream import write_blocks
@@ -91,7 +92,7 @@ def _write_scores(scores, path: Path, step) -> None:
 
     def counted():
         for k, frame in enumerate(scores.frames(), start=1):
-            yield frame
+            yield frame if path.suffix == ".parquet" else for_spreadsheets(frame)  # a CSV for people
             step("writing", k, total)
     write_blocks(counted(), path)
 
@@ -177,7 +178,8 @@ def claims_to_dir(dataset_dir, out, *, claims=None, ssi_source: str = "auto", se
         Output directory; created if needed.  The three files are replaced together;
         other files in it are kept.
     claims : path-like, optional
-        A claims registry YAML; default ``data/claims.yaml``.
+        A claims registry YAML; default the shipped registry
+        (:func:`ssi_kit.claims.registry.default_claims_path`).
     ssi_source : {"auto", "observed", "computed"}
     seed, n_resamples : int
         Bootstrap seed and resamples.

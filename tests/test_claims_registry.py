@@ -33,7 +33,7 @@ def shipped():
 
 
 def test_shipped_registry_has_the_seven_design_claims(shipped):
-    assert default_claims_path().name == "claims.yaml" and default_claims_path().parent.name == "data"
+    assert default_claims_path().name == "claims.yaml" and default_claims_path().parent.name == "claims"
     assert list(shipped) == list(DESIGN_CLAIMS)
     for claim_id, (published, null) in DESIGN_CLAIMS.items():
         claim = shipped[claim_id]

@@ -52,7 +52,7 @@ def test_notebooks_check_the_outputs_that_matter():
     verdicts = "".join(o.get("text", "") for c in checked["02_claims.ipynb"] for o in c.outputs)
     assert "leaders_opportunities" in verdicts and "consistent" in verdicts
     headline = "".join(o.get("text", "") for c in checked["01_score.ipynb"] for o in c.outputs)
-    assert "median SSI" in headline
+    assert "Median SSI" in headline
 
 
 def test_nbval_runs_every_notebook_top_to_bottom():

@@ -46,8 +46,14 @@ def test_report_workbook_has_the_sheets(report):
     import openpyxl
 
     book = openpyxl.load_workbook(report / "report.xlsx", read_only=True)
-    assert {"scores", "pillars_by_team", "claims", "power", "sensitivity"} <= set(book.sheetnames)
-    assert {"headline", "readings", "drivers", "tracking"} <= set(book.sheetnames)
+    assert book.sheetnames[0] == "About"
+    assert {"Headline", "Latest snapshot", "Roster", "LinkedIn readings", "Computed scores", "Pillars by team",
+            "Drivers", "Tracking", "Claims", "Claims power", "Claims sensitivity",
+            "Claims methods"} <= set(book.sheetnames)
+    rows = list(book["Claims"].values)
+    estimates = [r[rows[0].index("Estimate")] for r in rows[1:]]
+    assert estimates and all(e is None or isinstance(e, float) for e in estimates)  # numbers, not text
+    assert any(isinstance(e, float) for e in estimates)
 
 
 def test_report_with_readings_and_activity_headlines_linkedins_readings(tiny, report):
@@ -57,12 +63,12 @@ def test_report_with_readings_and_activity_headlines_linkedins_readings(tiny, re
 
     ssi = pd.read_csv(tiny / "ssi.csv")
     latest = ssi.sort_values("date").groupby("member_id").tail(1)  # computed here, independently
-    rows = list(openpyxl.load_workbook(report / "report.xlsx", read_only=True)["headline"].values)
-    got = dict(rows[1:])
-    assert got["median SSI (LinkedIn's reading)"] == str(round(float(latest["ssi"].median()), 1))
-    assert got["mean SSI (LinkedIn's reading)"] == str(round(float(latest["ssi"].mean()), 1))
-    assert got["leaders (SSI > 70)"] == f"{(latest['ssi'] > 70).mean():.1%}"
-    assert got["latest day"] == str(latest["date"].max())
+    rows = list(openpyxl.load_workbook(report / "report.xlsx", read_only=True)["Headline"].values)
+    got = dict(rows[1:])  # stored as numbers, shares as fractions, the day as a date
+    assert got["Median SSI (LinkedIn's reading)"] == pytest.approx(round(float(latest["ssi"].median()), 1))
+    assert got["Mean SSI (LinkedIn's reading)"] == pytest.approx(round(float(latest["ssi"].mean()), 1))
+    assert got["Leaders (SSI > 70)"] == pytest.approx(round(float((latest["ssi"] > 70).mean()), 3))
+    assert str(got["Latest day"].date()) == str(latest["date"].max())
     html = (report / "report.html").read_text()
     for heading in ("Headline: LinkedIn&#39;s readings", "What drives the kit&#39;s computed score",
                     "How closely the kit&#39;s computed score tracks LinkedIn&#39;s readings"):

@@ -16,7 +16,7 @@ import pytest
 
 from hardening import assert_refused, run_cli
 from ssi_kit.io import load_dataset
-from ssi_kit.report import claims_tables, readings, summaries, workbook
+from ssi_kit.report import changes, claims_tables, readings, summaries, workbook
 from ssi_kit.report.views import build_views
 
 #: Tables of each subset (``members`` always).
@@ -82,16 +82,16 @@ def _expected_headline(ssi_csv):
     """LinkedIn's latest reading per seller, computed here from the ssi table alone."""
     ssi = pd.read_csv(ssi_csv)
     latest = ssi.sort_values("date").groupby("member_id").tail(1)
-    return {"sellers": str(len(latest)),
-            "median SSI (LinkedIn's reading)": str(round(float(latest["ssi"].median()), 1)),
-            "mean SSI (LinkedIn's reading)": str(round(float(latest["ssi"].mean()), 1)),
-            "leaders (SSI > 70)": f"{(latest['ssi'] > 70).mean():.1%}",
-            "laggards (SSI < 30)": f"{(latest['ssi'] < 30).mean():.1%}",
-            "latest day": str(latest["date"].max())}
+    return {"Sellers": len(latest),  # the workbook stores numbers, shares as fractions
+            "Median SSI (LinkedIn's reading)": pytest.approx(round(float(latest["ssi"].median()), 1)),
+            "Mean SSI (LinkedIn's reading)": pytest.approx(round(float(latest["ssi"].mean()), 1)),
+            "Leaders (SSI > 70)": pytest.approx(round(float((latest["ssi"] > 70).mean()), 3)),
+            "Laggards (SSI < 30)": pytest.approx(round(float((latest["ssi"] < 30).mean()), 3)),
+            "Latest day": pd.Timestamp(latest["date"].max())}
 
 
 def _assert_headline_is_linkedins(data, report):
-    got = dict(_sheet(report, "headline").itertuples(index=False))
+    got = dict(_sheet(report, "Headline").itertuples(index=False))
     assert {k: got[k] for k in _expected_headline(data / "ssi.csv")} == _expected_headline(data / "ssi.csv")
 
 
@@ -103,23 +103,23 @@ def test_report_on_readings_without_activity(runs, name):
     text = _text(report)
     for heading in ("Headline: LinkedIn's readings", "LinkedIn's readings against the published references",
                     "Pillars by team (LinkedIn's readings)", "Industry and network ranks (LinkedIn's readings)",
-                    "Over time (LinkedIn's readings)", "The week's biggest movers (LinkedIn's readings)",
-                    "SSI (LinkedIn's reading)", "Caveats"):
+                    "Over time (LinkedIn's readings)", "Biggest movers over four weeks (LinkedIn's readings)",
+                    "SSI, LinkedIn's reading (0-100)", "Summary", "Roster", "What changed", "Caveats"):
         assert heading in text, heading
     assert f"{DRIVERS} {NO_SCORE}" in text  # the section's one sentence, not a failure
-    assert "the kit's computed score" not in _sheet(report, "headline").to_string()
+    assert "the kit's computed score" not in _sheet(report, "Headline").to_string()
     assert pd.read_csv(report / "scores.csv").empty  # notebook 01 scored nothing, cleanly
     assert json.loads((report / "plan.json").read_text())["tables"] == sorted(SUBSETS[name])
     figures = sorted(p.name for p in (report / "figures").iterdir())
     assert {"ssi_distribution.png", "history.png", "pillars_by_team.png"} <= set(figures)
-    assert "readings" in openpyxl.load_workbook(report / "report.xlsx", read_only=True).sheetnames
+    assert "LinkedIn readings" in openpyxl.load_workbook(report / "report.xlsx", read_only=True).sheetnames
     if name == "readings":
         assert NO_CLAIMS in text and "claims_forest.png" not in figures
     else:
         assert NO_CLAIMS not in text and "claims_forest.png" in figures
-        verdicts = _sheet(report, "claims")
-        tested = verdicts[verdicts["verdict"] != "untestable"]
-        assert set(tested["SSI tested"].dropna()) == {"LinkedIn's reading"}  # claims on the readings
+        verdicts = _sheet(report, "Claims")
+        tested = verdicts[verdicts["Verdict"] != "Untestable"]
+        assert set(tested["SSI tested"].dropna()) - {"No SSI used"} == {"LinkedIn's reading"}  # claims on the readings
 
 
 def test_report_on_activity_alone_shows_the_computed_score(runs):
@@ -127,15 +127,15 @@ def test_report_on_activity_alone_shows_the_computed_score(runs):
     assert result.code == 0, result.err
     scores = pd.read_csv(report / "scores.csv")
     latest = scores[scores["date"] == scores["date"].max()]
-    got = dict(_sheet(report, "headline").itertuples(index=False))
-    assert got["median SSI (the kit's computed score)"] == str(round(float(latest["ssi"].median()), 1))
+    got = dict(_sheet(report, "Headline").itertuples(index=False))
+    assert got["Median SSI (the kit's computed score)"] == pytest.approx(round(float(latest["ssi"].median()), 1))
     text = _text(report)
     for heading in ("Headline: the kit's computed scores", "Pillars by team (the kit's computed scores)",
-                    DRIVERS, "SSI (the kit's computed score)"):
+                    DRIVERS, "SSI, the kit's computed score (0-100)"):
         assert heading in text, heading
     assert NO_READINGS in text and "LinkedIn's reading)" not in text
     assert not (report / readings.READINGS_FILE).exists()
-    assert {"scores", "drivers"} <= set(openpyxl.load_workbook(report / "report.xlsx", read_only=True).sheetnames)
+    assert {"Computed scores", "Drivers"} <= set(openpyxl.load_workbook(report / "report.xlsx", read_only=True).sheetnames)
 
 
 def test_report_refuses_a_dataset_without_any_ssi(full, tmp_path):
@@ -195,9 +195,9 @@ def test_views_with_both_track_the_readings_and_label_every_sheet(full):
     sheets = workbook.workbook_sheets(views.shown, None, source="observed", computed=views.computed,
                                       tracking=views.tracking)
     assert {"readings", "scores", "drivers", "tracking"} <= set(sheets)
-    assert "SSI (LinkedIn's reading)" in sheets["readings"].columns
-    assert "SSI (the kit's computed score)" in sheets["scores"].columns
-    assert "mean points (the kit's computed score)" in sheets["drivers"].columns
+    assert "SSI, LinkedIn's reading (0-100)" in sheets["readings"].columns
+    assert "SSI, the kit's computed score (0-100)" in sheets["scores"].columns
+    assert "Mean points, the kit's computed score (points)" in sheets["drivers"].columns
     assert summaries.headline(views.shown, "observed")["measure"].str.contains("LinkedIn's reading").any()
 
 
@@ -241,10 +241,11 @@ def test_readings_with_only_the_total_on_each_sellers_own_days(tmp_path):
     assert plan.headline == "observed" and not plan.pillars and not plan.ranks
     assert "no pillar columns" in plan.why_not("pillars") and plan.why_not("drivers") == NO_SCORE
     got = dict(summaries.headline(views.shown, "observed").itertuples(index=False))
-    assert got["median SSI (LinkedIn's reading)"] == "44.0"  # latest per seller: 44, 69, 25
-    assert got["leaders (SSI > 70)"] == "0.0%" and got["laggards (SSI < 30)"] == "33.3%"
-    movers = summaries.movers(views.shown)
-    assert movers.set_index("member_id")["ssi_change_7d"].to_dict() == {"a": 4.0, "b": -2.0}
+    assert got["Median SSI (LinkedIn's reading)"] == "44.0"  # latest per seller: 44, 69, 25
+    assert got["Leaders (SSI > 70)"] == "0.0%" and got["Laggards (SSI < 30)"] == "33.3%"
+    change = changes.explain_change(views.shown, start="2026-01-05", source="observed")
+    total = change[change["level"] == "ssi"].set_index("member_id")["change"].to_dict()
+    assert total == {"a": 4.0, "b": -2.0}  # c has one reading: no change
     assert set(summaries.history(views.shown)["measure"]) == {"ssi"}
     sheets = workbook.workbook_sheets(views.shown, None, source="observed", computed=views.computed)
     assert "drivers" not in sheets and "scores" not in sheets

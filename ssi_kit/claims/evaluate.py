@@ -71,7 +71,7 @@ def evaluate_claims(dataset: Dataset, claims=None, *, ssi_source: str = "auto", 
     dataset : Dataset
         A validated dataset; missing tables make the claims that need them untestable.
     claims : sequence of ClaimSpec, optional
-        Default: the registry ``data/claims.yaml``.
+        Default: the registry shipped with ssi-kit (``ssi_kit/claims/claims.yaml``).
     ssi_source : {"auto", "observed", "computed"}
         Observed readings (the ``ssi`` table) or the kit's score; ``auto`` prefers observed.
     lookback_days : int

@@ -1,6 +1,7 @@
 """The claims registry: published SSI statistics as typed, validated claim specs.
 
-The registry is YAML (``data/claims.yaml``); a user adds a claim by writing an entry
+The registry is YAML: the shipped one is package data (``ssi_kit/claims/claims.yaml``,
+read with :mod:`importlib.resources`), and a user adds a claim by writing an entry
 of one of :data:`CLAIM_TYPES` with its parameters.  :func:`load_claims` validates
 every entry and reports every problem at once.
 """
@@ -15,7 +16,7 @@ from typing import Mapping
 from ..exceptions import InputError
 from ..io.safe_yaml import describe_key, describe_value, load_yaml
 
-__all__ = ["ClaimSpec", "GroupRule", "load_claims", "parse_claims", "default_claims_path",
+__all__ = ["ClaimSpec", "GroupRule", "load_claims", "parse_claims", "default_claims_path", "DEFAULT_CLAIMS",
            "CLAIM_TYPES", "RATIO_TYPES"]
 
 #: Claim type -> (required params, optional params with defaults).
@@ -76,7 +77,7 @@ class GroupRule:
 
 @dataclass(frozen=True)
 class ClaimSpec:
-    """One claim of the registry (see ``data/claims.yaml`` for the fields)."""
+    """One claim of the registry (see the shipped ``claims.yaml`` for the fields)."""
 
     claim_id: str
     type: str
@@ -103,13 +104,26 @@ class ClaimSpec:
         return self.published - self.margin, self.published + self.margin
 
 
+#: File name of the shipped registry inside the package ``ssi_kit.claims``.
+DEFAULT_CLAIMS = "claims.yaml"
+
+
 def default_claims_path() -> Path:
-    """``data/claims.yaml`` of the source tree the package runs from."""
-    return Path(__file__).resolve().parents[2] / "data" / "claims.yaml"
+    """The registry shipped with ssi-kit (package data of ``ssi_kit.claims``).
+
+    Returns
+    -------
+    pathlib.Path
+        ``claims.yaml`` of the installed package, read with :mod:`importlib.resources`
+        (a plain file both in a wheel install and in an editable one).
+    """
+    from importlib.resources import files
+
+    return Path(str(files("ssi_kit.claims") / DEFAULT_CLAIMS))
 
 
 def load_claims(path=None) -> tuple[ClaimSpec, ...]:
-    """Read and validate a claims registry (default ``data/claims.yaml``).
+    """Read and validate a claims registry (default: the shipped registry, :func:`default_claims_path`).
 
     Raises
     ------

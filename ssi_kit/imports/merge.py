@@ -229,7 +229,7 @@ def _merge_locked(out: Path, tables: dict, *, source: str, skipped, notes) -> Im
     with atomic_files(out, "tables") as stage:  # validated, then replaced together with the log
         for name in tables:
             if name in validated:
-                write_table(validated[name], stage / f"{name}.{fmts.get(name, 'csv')}")
+                write_table(validated[name], stage / f"{name}.{fmts.get(name, 'csv')}", verbatim=True)
         _append_log(out / IMPORT_LOG, stage / IMPORT_LOG, summary)
     return summary
 

@@ -222,14 +222,29 @@ def _columns_to_read(columns: Mapping[str, Iterable[str]] | None) -> dict[str, f
     return out
 
 
-def write_table(table: pd.DataFrame, path) -> None:
-    """Write one table atomically as CSV (ISO dates, true/false) or Parquet by suffix."""
+def write_table(table: pd.DataFrame, path, *, verbatim: bool = False) -> None:
+    """Write one table atomically as CSV (ISO dates, true/false) or Parquet by suffix.
+
+    Parameters
+    ----------
+    table : pandas.DataFrame
+    path : path-like
+        ``*.csv`` or ``*.parquet``.
+    verbatim : bool
+        False (default, a CSV for people): text cells a spreadsheet would read as a
+        formula are written as text, prefixed with ``'``, and carriage returns in text
+        as line feeds (:func:`ssi_kit.io.cells.for_spreadsheets`).  True: every value exactly as
+        it is, for dataset tables the kit reads back.  Parquet is always verbatim.
+    """
+    from .cells import for_spreadsheets
+
     path = Path(path)
     with atomic_file(path) as tmp:
         if path.suffix == ".parquet":
             table.to_parquet(tmp, index=False)
         else:
-            _for_csv(table).to_csv(tmp, index=False, lineterminator="\n")
+            shown = table if verbatim else for_spreadsheets(table)
+            _for_csv(shown).to_csv(tmp, index=False, lineterminator="\n")
 
 
 def write_tables(tables: Mapping[str, pd.DataFrame], directory, *, label: str = "tables") -> None:
@@ -291,7 +306,7 @@ def write_dataset(tables: Mapping[str, pd.DataFrame], out, *, fmt: str = "csv",
         check_dataset_folder(out, extra_files or ())
     with atomic_directory(out, replace=replace) as tmp:
         for name, table in tables.items():
-            write_table(table, tmp / f"{name}.{fmts.get(name, 'csv')}")
+            write_table(table, tmp / f"{name}.{fmts.get(name, 'csv')}", verbatim=True)
         for fname, text in (extra_files or {}).items():
             (tmp / fname).write_text(text, encoding="utf-8")
         load_dataset(tmp)  # what we write must read back valid

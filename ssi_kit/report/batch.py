@@ -4,12 +4,20 @@ Each run is a separate ``ssi-kit report`` process, so a run that hangs can be ki
 at its timeout without touching the others; runs go ``parallel`` at a time, a failed
 run is retried, and the batch ends with a summary table and a non-zero status when
 any run failed.  See ``docs/scheduling.md`` for cron and Airflow.
+
+Runs that differ only in what they show (``team``, ``title``, ``movers``) share the
+organisation's scores and claims: the batch first runs one *stage* per distinct set of
+scoring and claims parameters shared by two runs or more (``ssi-kit report --stage``,
+notebooks 01 and 02 for the whole organisation, into a temporary folder), then each of
+those runs ``--reuse`` it (checked: same dataset checksums, same parameters), so the
+organisation is scored and tested once, not once per team.
 """
 from __future__ import annotations
 
 import concurrent.futures as cf
 import dataclasses
 import datetime as dt
+import json
 import logging
 import os
 import re
@@ -24,7 +32,8 @@ import pandas as pd
 
 from ..exceptions import InputError
 from ..io.safe_yaml import describe_key, describe_value, dump_yaml, load_yaml
-from .parameters import FILES, check_dataset_parameters, check_parameters, fill_template, parameter_hash
+from .parameters import (FILES, check_dataset_parameters, check_parameters, fill_template, parameter_hash,
+                         stage_parameters)
 
 __all__ = ["BatchRun", "load_batch", "run_batch"]
 
@@ -162,12 +171,12 @@ def _check_teams(path, runs, dataset) -> None:
             raise InputError(f"{path}: run {run.name}: {err}") from None
 
 
-def _attempt(run: BatchRun, dataset: Path, timeout: float, workdir: Path) -> tuple[int, str]:
+def _attempt(run: BatchRun, dataset: Path, timeout: float, workdir: Path, extra=()) -> tuple[int, str]:
     params_file = workdir / f"{run.name}.yaml"
     params_file.write_text(dump_yaml(run.parameters), encoding="utf-8")
     out = str(run.out).replace("{", "{{").replace("}", "}}")  # already filled: braces are literal
     cmd = [sys.executable, "-m", "ssi_kit", "-q", "report", str(dataset), "--out", out,
-           "-f", str(params_file)]
+           "-f", str(params_file), *extra]
     # a session of its own, so a timeout ends the run's kernel too, not only the ssi-kit process
     proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
                             start_new_session=True)
@@ -181,12 +190,12 @@ def _attempt(run: BatchRun, dataset: Path, timeout: float, workdir: Path) -> tup
     return proc.returncode, message
 
 
-def _execute(run: BatchRun, batch: _Batch, workdir: Path) -> dict:
+def _execute(run: BatchRun, batch: _Batch, workdir: Path, extra=()) -> dict:
     start = time.perf_counter()
     attempts, code, message = 0, 1, ""
     while attempts <= batch.retries:
         attempts += 1
-        code, message = _attempt(run, batch.dataset, batch.timeout, workdir)
+        code, message = _attempt(run, batch.dataset, batch.timeout, workdir, extra)
         if code in (0, 2):  # success, or bad input: retrying cannot help
             break
         log.warning("batch: %s failed (attempt %d): %s", run.name, attempts, message)
@@ -195,8 +204,68 @@ def _execute(run: BatchRun, batch: _Batch, workdir: Path) -> dict:
             "message": "" if code == 0 else message}
 
 
+def _stages(runs, workdir: Path) -> dict:
+    """One stage per set of scoring and claims parameters shared by two runs or more.
+
+    Returns
+    -------
+    dict
+        Run name -> its stage (a :class:`BatchRun` of the stage parameters into ``workdir``).
+    """
+    from .execute import STAGE_NOTEBOOKS, notebook_dir
+
+    sources = [notebook_dir() / nb for nb in STAGE_NOTEBOOKS]
+    declared = {name for nb in sources for name in _declared_names(nb)} - {"team"}
+    groups: dict = {}
+    for run in runs:
+        key = json.dumps(stage_parameters(run.parameters, sources), sort_keys=True, default=str)
+        groups.setdefault(key, []).append(run)
+    stages = {}
+    for number, members in enumerate((g for g in groups.values() if len(g) > 1), start=1):
+        params = {k: v for k, v in members[0].parameters.items() if k in declared}
+        stage = BatchRun(f"stage.{number}", params, workdir / f"stage.{number}")
+        stages.update({run.name: stage for run in members})
+    return stages
+
+
+def _declared_names(notebook) -> set:
+    from .parameters import notebook_parameters
+
+    return set(notebook_parameters(notebook))
+
+
+def _run_all(batch: _Batch, workdir: Path, pool, step) -> list:
+    """Run the stages and the runs scoring on their own, then the runs reusing a stage; return the rows."""
+    stages = _stages(batch.runs, workdir)
+    staged = {s.name: pool.submit(_execute, s, batch, workdir, ("--stage",))
+              for s in {s.name: s for s in stages.values()}.values()}
+    futures = {pool.submit(_execute, run, batch, workdir): "" for run in batch.runs if run.name not in stages}
+    rows = []
+    for run in (r for r in batch.runs if r.name in stages):
+        stage = stages[run.name]
+        done = staged[stage.name].result()  # waits for the stage
+        if done["status"] != "ok":
+            rows.append({"name": run.name, "status": "failed", "attempts": 0, "seconds": 0.0,
+                         "out": str(run.out), "stage": stage.name,
+                         "message": f"the shared {stage.name} failed: {done['message']}"})
+            continue
+        futures[pool.submit(_execute, run, batch, workdir, ("--reuse", str(stage.out)))] = stage.name
+    for future in cf.as_completed(futures):
+        rows.append({**future.result(), "stage": futures[future]})
+        log.info("batch: %s %s (%s s)", rows[-1]["name"], rows[-1]["status"], rows[-1]["seconds"])
+        step("report runs", len(rows), len(batch.runs))
+    for stage in staged.values():
+        row = stage.result()
+        log.info("batch: shared %s %s (%s s)", row["name"], row["status"], row["seconds"])
+    return rows
+
+
 def run_batch(path, *, progress=None, today: dt.date | None = None) -> pd.DataFrame:
     """Run every report of a batch file; return the summary (one row per run).
+
+    Runs sharing their scoring and claims parameters reuse one shared stage (see the
+    module's description); the summary's ``stage`` column names it ("" for a run
+    that scored on its own).
 
     Raises
     ------
@@ -205,15 +274,10 @@ def run_batch(path, *, progress=None, today: dt.date | None = None) -> pd.DataFr
     """
     batch = load_batch(path, today=today)
     step = progress or (lambda *_: None)
-    rows = []
     step("report runs", 0, len(batch.runs))
     with tempfile.TemporaryDirectory(prefix="ssi-kit-batch-") as tmp, \
             cf.ThreadPoolExecutor(max_workers=batch.parallel) as pool:
-        futures = {pool.submit(_execute, run, batch, Path(tmp)): run for run in batch.runs}
-        for done, future in enumerate(cf.as_completed(futures), start=1):
-            row = future.result()
-            rows.append(row)
-            log.info("batch: %s %s (%s s)", row["name"], row["status"], row["seconds"])
-            step("report runs", done, len(futures))
+        rows = _run_all(batch, Path(tmp), pool, step)
     order = {r.name: i for i, r in enumerate(batch.runs)}
-    return pd.DataFrame(sorted(rows, key=lambda r: order[r["name"]]))
+    columns = ["name", "status", "attempts", "seconds", "stage", "out", "message"]
+    return pd.DataFrame(sorted(rows, key=lambda r: order[r["name"]]), columns=columns)

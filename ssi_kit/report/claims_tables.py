@@ -1,16 +1,34 @@
-"""Report tables of the claims results (from ``claims.json``): verdicts in words, power, sensitivity."""
+"""Report tables of the claims results (from ``claims.json``): verdicts, power, sensitivity, methods.
+
+Each table comes twice: as numbers (``*_numbers``: the kit's column names, floats,
+for the workbook and for anyone computing on them) and for reading in the HTML
+report (:func:`verdict_table`, :func:`power_table`, :func:`sensitivity_view`:
+numbers rounded to three significant digits, readable labels from
+:mod:`ssi_kit.report.labels`).  :func:`method_table` says how each claim was tested
+and where it comes from.
+"""
 from __future__ import annotations
 
 import json
 import math
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 
 from ..claims.verdicts import describe_verdict
-from .readings import SOURCES
+from .labels import humanize, readable, value_label
 
-__all__ = ["read_claims", "no_claims_reason", "verdict_table", "power_table", "sensitivity_view", "claim_notes"]
+__all__ = ["read_claims", "no_claims_reason", "claims_numbers", "power_numbers", "sensitivity_numbers",
+           "verdict_table", "power_table", "sensitivity_view", "method_table", "claim_notes"]
+
+_CLAIM_COLUMNS = ["claim_id", "statement", "published", "null_value", "estimate", "ci_low", "ci_high",
+                  "n", "n_sellers", "p_value", "p_adjusted", "ssi_source", "verdict", "verdict_words"]
+_POWER_COLUMNS = ["claim_id", "n", "power", "n_for_80_power", "tost_p", "equivalent",
+                  "adjusted_estimate", "adjusted_ci_low", "adjusted_ci_high"]
+_SENSITIVITY_COLUMNS = ["claim_id", "variant", "ssi_source", "n", "estimate", "ci_low", "ci_high",
+                        "p_value", "verdict"]
+_YES_NO = {True: "yes", False: "no"}
 
 
 def read_claims(path) -> dict:
@@ -36,52 +54,138 @@ def no_claims_reason(claims: dict | None) -> str | None:
     return f"No claims can be tested on this dataset ({'; '.join(r for r in reasons if r) or 'no data'})."
 
 
+def _number(value) -> float:
+    """A JSON number as a float; NaN for null (JSON has no NaN)."""
+    return np.nan if value is None else float(value)
+
+
+def _words(claim: dict) -> str:
+    words = describe_verdict(claim["verdict"])
+    return f"{words} ({claim['reason']})" if claim["verdict"] == "untestable" and claim.get("reason") else words
+
+
+def claims_numbers(claims: dict) -> pd.DataFrame:
+    """One row per claim, as numbers: estimate, interval, published value, p-values, verdict.
+
+    Returns
+    -------
+    pandas.DataFrame
+        Columns ``claim_id, statement, published, null_value, estimate, ci_low, ci_high, n,
+        n_sellers, p_value, p_adjusted, ssi_source, verdict, verdict_words``; missing
+        numbers are NaN; ``ssi_source`` is "observed", "computed" or "".
+    """
+    rows = [{"claim_id": c["claim_id"], "statement": c["statement"],
+             **{k: _number(c.get(k)) for k in ("published", "null_value", "estimate", "ci_low", "ci_high")},
+             "n": int(c.get("n") or 0), "n_sellers": int(c.get("n_sellers") or 0),
+             "p_value": _number(c.get("p_value")), "p_adjusted": _number(c.get("p_adjusted")),
+             "ssi_source": c.get("ssi_source") or "", "verdict": c["verdict"], "verdict_words": _words(c)}
+            for c in claims["claims"]]
+    return pd.DataFrame(rows, columns=_CLAIM_COLUMNS)
+
+
+def power_numbers(claims: dict) -> pd.DataFrame:
+    """Power to detect the published effect at the observed n (a fraction), n for 80% power, TOST.
+
+    Returns
+    -------
+    pandas.DataFrame
+        Columns ``claim_id, n, power, n_for_80_power, tost_p, equivalent (yes/no/""),
+        adjusted_estimate, adjusted_ci_low, adjusted_ci_high``.
+    """
+    rows = [{"claim_id": c["claim_id"], "n": int(c.get("n") or 0), "power": _number(c.get("power")),
+             "n_for_80_power": _number(c.get("n_for_80_power")), "tost_p": _number(c.get("tost_p")),
+             "equivalent": _YES_NO.get(c.get("equivalent"), ""),
+             **{k: _number(c.get(k)) for k in ("adjusted_estimate", "adjusted_ci_low", "adjusted_ci_high")}}
+            for c in claims["claims"]]
+    return pd.DataFrame(rows, columns=_POWER_COLUMNS)
+
+
+def sensitivity_numbers(claims: dict) -> pd.DataFrame:
+    """The sensitivity rows (other definitions, the other SSI) as numbers."""
+    table = pd.DataFrame(claims.get("sensitivity") or [])
+    if table.empty:
+        return pd.DataFrame(columns=_SENSITIVITY_COLUMNS)
+    for col in ("estimate", "ci_low", "ci_high", "p_value"):
+        table[col] = table[col].map(_number) if col in table else np.nan
+    table["ssi_source"] = table["ssi_source"].fillna("")
+    return table[_SENSITIVITY_COLUMNS].reset_index(drop=True)
+
+
 def _fmt(value, digits: int = 3) -> str:
     if value is None or (isinstance(value, float) and not math.isfinite(value)):
         return ""
     return f"{value:.{digits}g}"
 
 
+def _interval(low, high) -> str:
+    return "" if not (math.isfinite(low) and math.isfinite(high)) else f"{_fmt(low)} to {_fmt(high)}"
+
+
 def verdict_table(claims: dict) -> pd.DataFrame:
-    """One row per claim: statement, estimate and interval, published value, SSI tested, verdict."""
-    rows = []
-    for c in claims["claims"]:
-        ci = "" if c["ci_low"] is None else f"{_fmt(c['ci_low'])} to {_fmt(c['ci_high'])}"
-        words = describe_verdict(c["verdict"])
-        if c["verdict"] == "untestable":
-            words = f"{words} ({c['reason']})"
-        rows.append({"claim": c["claim_id"], "published statement": c["statement"],
-                     "published": _fmt(c["published"]), "estimate": _fmt(c["estimate"]),
-                     "95% CI": ci, "n": c["n"], "Holm p": _fmt(c["p_adjusted"], 2),
-                     "SSI tested": SOURCES.get(c.get("ssi_source") or "", ""),
-                     "verdict": c["verdict"], "in words": words})
-    return pd.DataFrame(rows)
+    """For reading: one row per claim, statement, estimate and 95% CI, published value, verdict.
+
+    Numbers are text rounded to three significant digits; labels are readable.
+    """
+    num = claims_numbers(claims)
+    shown = pd.DataFrame({
+        "claim_id": num["claim_id"], "statement": num["statement"], "published": num["published"].map(_fmt),
+        "estimate": num["estimate"].map(_fmt),
+        "ci": [_interval(lo, hi) for lo, hi in zip(num["ci_low"], num["ci_high"])],
+        "n": num["n"], "p_adjusted": num["p_adjusted"].map(lambda p: _fmt(p, 2)),
+        "ssi_source": num["ssi_source"], "verdict": num["verdict"], "verdict_words": num["verdict_words"]})
+    return readable(shown)
 
 
 def power_table(claims: dict) -> pd.DataFrame:
-    """Power to detect the published effect at the observed n, and the n for 80% power."""
-    rows = []
-    for c in claims["claims"]:
-        power = c["power"]
-        rows.append({"claim": c["claim_id"], "n": c["n"],
-                     "power": "" if power is None else f"{power:.0%}",
-                     "n for 80% power": "" if c["n_for_80_power"] is None else int(c["n_for_80_power"]),
-                     "equivalent to published (TOST)": {True: "yes", False: "no"}.get(c["equivalent"], ""),
-                     "adjusted estimate": _fmt(c["adjusted_estimate"])})
-    return pd.DataFrame(rows)
+    """For reading: power (percent), n for 80% power, equivalence (TOST), adjusted estimate."""
+    num = power_numbers(claims)
+    shown = pd.DataFrame({
+        "claim_id": num["claim_id"], "n": num["n"],
+        "power": num["power"].map(lambda p: "" if not math.isfinite(p) else f"{p:.0%}"),
+        "n_for_80_power": num["n_for_80_power"].map(lambda v: "" if not math.isfinite(v) else f"{v:.0f}"),
+        "equivalent": num["equivalent"], "adjusted_estimate": num["adjusted_estimate"].map(_fmt)})
+    return readable(shown)
 
 
 def sensitivity_view(claims: dict) -> pd.DataFrame:
-    """The sensitivity rows, rounded for reading, the SSI of each named for what it is."""
-    table = pd.DataFrame(claims.get("sensitivity", []))
-    if table.empty:
-        return table
-    for col in ("estimate", "ci_low", "ci_high"):
-        table[col] = table[col].map(_fmt)
-    table["ssi_source"] = table["ssi_source"].map(lambda s: SOURCES.get(s, s))
-    return table[["claim_id", "variant", "ssi_source", "n", "estimate", "ci_low", "ci_high", "verdict"]]
+    """For reading: the sensitivity rows rounded, each one's SSI named for what it is."""
+    num = sensitivity_numbers(claims)
+    shown = num.drop(columns="p_value").copy()
+    shown["estimate"] = num["estimate"].map(_fmt)
+    shown["ci"] = [_interval(lo, hi) for lo, hi in zip(num["ci_low"], num["ci_high"])]
+    shown = shown[["claim_id", "variant", "ssi_source", "n", "estimate", "ci", "verdict"]]
+    return readable(shown)
+
+
+def method_table(claims: dict, *, raw: bool = False) -> pd.DataFrame:
+    """One row per claim: how it was tested, its operational definition and its source.
+
+    Parameters
+    ----------
+    claims : dict
+        The ``claims.json`` content.
+    raw : bool
+        Keep the kit's column names (``claim_id, type, method, definition, published_by,
+        primary_source``) instead of readable labels.
+
+    Returns
+    -------
+    pandas.DataFrame
+        The claim; the type of test; the method (estimator and error type, as the claims
+        engine names it; empty when the claim could not be tested); the definition the kit
+        uses; who published it; whether the figure could be traced to a primary source.
+    """
+    rows = [{"claim_id": c["claim_id"], "type": humanize(c.get("type") or ""),
+             "method": c.get("method") or "", "definition": c.get("definition") or "",
+             "published_by": c.get("source") or "",
+             "primary_source": "yes" if c.get("primary_source") else "no (not traced)"}
+            for c in claims["claims"]]
+    table = pd.DataFrame(rows, columns=["claim_id", "type", "method", "definition", "published_by",
+                                        "primary_source"])
+    return table if raw else readable(table)
 
 
 def claim_notes(claims: dict) -> list[tuple[str, str]]:
-    """(claim id, note) pairs: the caveats attached to individual claims."""
-    return [(c["claim_id"], note) for c in claims["claims"] for note in c.get("notes") or ()]
+    """(claim, note) pairs: the caveats attached to individual claims, the claim in words."""
+    return [(value_label("claim_id", c["claim_id"]), note) for c in claims["claims"]
+            for note in c.get("notes") or ()]

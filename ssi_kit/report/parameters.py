@@ -8,10 +8,12 @@ by :func:`papermill.inspect_notebook`) and checks it against the parameter's
 domain (:data:`DOMAINS`), so papermill only ever receives ``str``, ``int``,
 ``float``, ``bool`` or ``None`` (and lists of them where a notebook declares
 ``list[...]``).  :func:`check_dataset_parameters` checks what needs the dataset
-(``team``).
+(``team``); :func:`check_team` does so from the members table alone, before the
+dataset is read whole, so an unknown team is refused at once.
 """
 from __future__ import annotations
 
+import ast
 import datetime as dt
 import hashlib
 import json
@@ -19,17 +21,16 @@ import math
 import re
 from pathlib import Path
 
-import papermill as pm
-
-from ..exceptions import UsageError
+from ..exceptions import InputError, UsageError
 from ..io.safe_yaml import describe_key, describe_value
 from ..limits import MAX_EVERY, MAX_RESAMPLES, MAX_SEED
 
-__all__ = ["notebook_parameters", "check_parameters", "check_dataset_parameters", "coerce_value",
+__all__ = ["notebook_parameters", "check_parameters", "check_dataset_parameters", "check_team", "coerce_value",
+           "stage_parameters",
            "check_kernel", "parameter_hash", "render_out", "fill_template", "DOMAINS", "CHOICES", "FILES", "RESERVED"]
 
-#: Parameters the runner sets itself; users do not pass them.
-RESERVED = ("dataset_dir", "out_dir")
+#: Parameters the runner sets itself; users do not pass them (``reuse``: ``ssi-kit report --reuse``).
+RESERVED = ("dataset_dir", "out_dir", "reuse")
 #: Longest text value taken (titles, paths, addresses).
 MAX_TEXT = 1000
 #: Longest list value taken (for notebooks that declare a list).
@@ -89,7 +90,43 @@ FILES = {"spec": _spec_file, "claims_file": _claims_file}
 
 def notebook_parameters(notebook) -> dict:
     """Parameters declared in a notebook's ``parameters`` cell (name -> info)."""
+    import papermill as pm  # imported here: refusing bad input must not wait for it
+
     return pm.inspect_notebook(str(notebook))
+
+
+def stage_parameters(parameters: dict, notebooks) -> dict:
+    """The parameters that decide the organisation's scores and claims, for comparing two runs.
+
+    Those ``notebooks`` (the scoring and claims notebooks) declare, except ``team``
+    (a filter applied afterwards) and the runner's own (:data:`RESERVED`); a value
+    equal to the notebook's declared default is left out, so that "not given" and
+    "given as the default" compare equal.
+
+    Parameters
+    ----------
+    parameters : dict
+        Checked parameters (:func:`check_parameters`).
+    notebooks : sequence of path-like
+
+    Returns
+    -------
+    dict
+        Name -> value, sorted by name.
+    """
+    defaults: dict = {}
+    for nb in notebooks:
+        for name, info in notebook_parameters(nb).items():
+            defaults.setdefault(name, info.get("default"))
+    kept = {}
+    for name in sorted(set(defaults) & set(parameters) - set(RESERVED) - {"team"}):
+        try:
+            default = ast.literal_eval(str(defaults[name]))
+        except (ValueError, SyntaxError):
+            default = _NO
+        if parameters[name] != default:
+            kept[name] = parameters[name]
+    return kept
 
 
 def _declared(notebooks) -> dict:
@@ -259,6 +296,35 @@ def check_dataset_parameters(parameters: dict, dataset) -> None:
         listed = ", ".join(teams[:50]) + (f" and {len(teams) - 50} more" if len(teams) > 50 else "")
         have = f"one of the dataset's teams: {listed}" if teams else "empty (the members table has no teams)"
         raise UsageError(f"Parameter team: expected {have}; got {_show(team)}.")
+
+
+def check_team(dataset_dir, parameters: dict) -> None:
+    """Refuse an unknown ``team`` from the dataset's members table alone, before any other work.
+
+    The full dataset is validated later (:func:`ssi_kit.io.load_dataset`); a
+    members table that cannot be read here is left for that check to report.
+
+    Parameters
+    ----------
+    dataset_dir : path-like
+    parameters : dict
+        The report's parameters as given (``team`` is typed as text here).
+
+    Raises
+    ------
+    UsageError
+        For a team the members table does not have, listing the valid teams.
+    """
+    if not parameters.get("team"):
+        return
+    team = coerce_value("team", parameters["team"], "str")
+    from ..io import load_dataset
+
+    try:
+        members = load_dataset(dataset_dir, tables=["members"], columns={"members": ["team"]})
+    except (InputError, OSError):
+        return  # the full check names what is wrong with the dataset
+    check_dataset_parameters({"team": team}, members)
 
 
 def check_kernel(name: str | None) -> None:

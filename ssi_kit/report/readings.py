@@ -21,13 +21,12 @@ import pandas as pd
 from ..exceptions import InputError
 from ..io.schemas import PILLARS
 from ..scoring import SCORE_COLUMNS, band_of, tier_of
+from .labels import SOURCES
 
 __all__ = ["SOURCES", "SCORED_FROM", "PLAN_FILE", "READINGS_FILE", "TRACKING_FILE", "ReportPlan",
            "report_plan", "read_plan", "observed_scores", "empty_scores", "tracking", "drivers",
-           "labelled", "section_text", "coverage"]
+           "section_text", "coverage"]
 
-#: What each kind of number is called wherever it is shown.
-SOURCES = {"observed": "LinkedIn's reading", "computed": "the kit's computed score"}
 _PLURAL = {"observed": "LinkedIn's readings", "computed": "the kit's computed scores"}
 #: Tables the kit's score is computed from (either is enough).
 SCORED_FROM = ("activity", "profiles")
@@ -71,6 +70,11 @@ class ReportPlan:
         return "observed" if self.observed else "computed"
 
     @property
+    def linkedin_ranks(self) -> bool:
+        """Whether the ranks shown are LinkedIn's (else the kit's, within this organisation)."""
+        return self.observed and self.ranks
+
+    @property
     def label(self) -> str:
         """What the headline numbers are, e.g. ``"LinkedIn's reading"``."""
         return SOURCES[self.headline]
@@ -78,8 +82,8 @@ class ReportPlan:
     def why_not(self, section: str) -> str | None:
         """One sentence saying why ``section`` cannot be built, or None when it can.
 
-        Sections: ``headline``, ``distribution``, ``history``, ``movers``, ``pillars``,
-        ``ranks``, ``drivers``, ``tracking`` (the claims say for themselves:
+        Sections: ``summary``, ``roster``, ``changes``, ``headline``, ``distribution``,
+        ``history``, ``movers``, ``pillars``, ``ranks``, ``drivers``, ``tracking`` (the claims say for themselves:
         :func:`ssi_kit.report.claims_tables.no_claims_reason`).
         """
         if not (self.observed or self.computed):
@@ -87,9 +91,9 @@ class ReportPlan:
                     "activity or profiles table to compute the kit's score from.")
         if section == "pillars" and self.observed and not self.pillars:
             return "No pillars can be shown: LinkedIn's readings in the ssi table have no pillar columns."
-        if section == "ranks" and self.observed and not self.ranks:
+        if section == "ranks" and self.observed and not self.ranks and not self.computed:
             return ("No ranks can be shown: LinkedIn's readings in the ssi table have no "
-                    "industry_top_pct or network_top_pct column.")
+                    "industry_top_pct or network_top_pct column, and the kit's score cannot be computed.")
         if section in ("drivers", "tracking") and not self.computed:
             return ("The kit's score cannot be computed, so nothing explains the readings: the dataset "
                     "has no activity or profiles table.")
@@ -229,16 +233,6 @@ def drivers(scores: pd.DataFrame) -> pd.DataFrame:
                              kind="mergesort").reset_index(drop=True)
 
 
-def labelled(table: pd.DataFrame, source: str) -> pd.DataFrame:
-    """``table`` with its SSI-valued columns named for what they are (``source``'s label)."""
-    label = SOURCES[source]
-    names = {"ssi": f"SSI ({label})", "mean_ssi": f"mean SSI ({label})",
-             "ssi_change_7d": f"7-day change ({label})", "points": f"points ({label})",
-             "mean_points": f"mean points ({label})"}
-    names.update({p: f"{p} ({label})" for p in PILLARS})
-    return table.rename(columns={k: v for k, v in names.items() if k in table.columns})
-
-
 def coverage(plan: ReportPlan, shown: pd.DataFrame) -> str:
     """One line on what the headline numbers are: sellers, source and last day."""
     day = "no day" if shown.empty else str(pd.Timestamp(shown["date"].max()).date())
@@ -246,17 +240,31 @@ def coverage(plan: ReportPlan, shown: pd.DataFrame) -> str:
 
 
 _SECTIONS = {
+    "summary": ("Summary", ""),
+    "roster": ("Roster",
+               "One row per seller, most points within reach (100 minus the SSI) first: the latest SSI "
+               "({singular}), its change over four weeks, the weakest pillar (most of its 25 points "
+               "missing), the inputs with the most points still available (the spec's weight minus the "
+               "points earned on the latest computed day) and a next action. Click a column to sort. "
+               "{ranks}"),
+    "changes": ("What changed",
+                "The change of the SSI over four weeks (the latest day against 28 days before), split "
+                "into its pillars and, for the kit's computed score, into the inputs of each pillar: the "
+                "inputs add up to their pillar and the pillars to the SSI. Means over the sellers "
+                "scored on both days."),
     "headline": ("Headline: {plural}", "{about}"),
     "distribution": ("{Plural} against the published references",
                      "The article's bands (poor below 40, average 40-70, good 70 and up) and "
                      "LinkedIn's 2015 distribution of sales professionals (0-20: 46.7%, 21-69: 51.9%, "
                      "70+: 1.4%)."),
     "pillars": ("Pillars by team ({plural})", ""),
-    "ranks": ("Industry and network ranks ({plural})",
-              "LinkedIn's \"Top N%\": the share of the group, the seller included, scoring at least "
+    "ranks": ("Industry and network ranks ({rank_source})",
+              "\"Top N%\": the share of the group, the seller included, scoring at least "
               "as high (lower is better). {ranks}"),
     "history": ("Over time ({plural})", ""),
-    "movers": ("The week's biggest movers ({plural})", ""),
+    "movers": ("Biggest movers over four weeks ({plural})",
+               "The sellers whose SSI rose or fell most since 28 days before the latest day, with the "
+               "pillar that moved most."),
     "drivers": ("What drives the kit's computed score",
                 "Mean points each input adds to the kit's computed score on its last scored day "
                 "(docs/scoring.md)."),
@@ -275,9 +283,14 @@ def section_text(plan: ReportPlan, section: str, level: int = 2) -> str:
              "docs/scoring.md).")
     if plan.observed and plan.computed:
         about += " The kit's computed score explains them: see what drives it, further down."
-    ranks = ("As LinkedIn gave them." if plan.observed else
-             "Computed by the kit; the network is a seller and their 1st-degree connections.")
-    fill = {"plural": plural, "Plural": plural[0].upper() + plural[1:], "about": about, "ranks": ranks}
+    ranks = ("Industry and network ranks as LinkedIn gave them." if plan.linkedin_ranks else
+             "Industry and network ranks computed by the kit within this organisation (among the "
+             "dataset's own sellers, not LinkedIn's members); the network is a seller and their "
+             "1st-degree connections.")
+    fill = {"plural": plural, "Plural": plural[0].upper() + plural[1:], "about": about, "ranks": ranks,
+            "singular": SOURCES[plan.headline],
+            "rank_source": plural if plan.linkedin_ranks or not plan.observed
+            else "the kit's computed scores, within this organisation"}
     text = "#" * level + " " + title.format(**fill)
     body = plan.why_not(section) or intro.format(**fill)
     return f"{text}\n\n{body}" if body else text

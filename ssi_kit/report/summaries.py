@@ -5,6 +5,7 @@ import numpy as np
 import pandas as pd
 
 from ..io.schemas import PILLARS
+from .changes import explain_change, largest_pillar
 from .readings import SOURCES
 
 __all__ = [
@@ -55,13 +56,13 @@ def headline(scores: pd.DataFrame, source: str = "computed") -> pd.DataFrame:
     label = SOURCES[source]
     change = last["ssi_change_7d"].dropna()
     rows = [
-        ("latest day", str(pd.Timestamp(last["date"].max()).date())),
-        ("sellers", int(len(last))),
-        (f"median SSI ({label})", round(float(last["ssi"].median()), 1)),
-        (f"mean SSI ({label})", round(float(last["ssi"].mean()), 1)),
-        ("leaders (SSI > 70)", f"{(last['tier'] == 'leader').mean():.1%}"),
-        ("laggards (SSI < 30)", f"{(last['tier'] == 'laggard').mean():.1%}"),
-        ("median change over 7 days", round(float(change.median()), 2) if len(change) else ""),
+        ("Latest day", str(pd.Timestamp(last["date"].max()).date())),
+        ("Sellers", int(len(last))),
+        (f"Median SSI ({label})", round(float(last["ssi"].median()), 1)),
+        (f"Mean SSI ({label})", round(float(last["ssi"].mean()), 1)),
+        ("Leaders (SSI > 70)", f"{(last['tier'] == 'leader').mean():.1%}"),
+        ("Laggards (SSI < 30)", f"{(last['tier'] == 'laggard').mean():.1%}"),
+        ("Median change over 7 days (points)", round(float(change.median()), 2) if len(change) else ""),
     ]
     return pd.DataFrame(rows, columns=["measure", "value"]).astype({"value": str})
 
@@ -110,7 +111,11 @@ def history(scores: pd.DataFrame) -> pd.DataFrame:
 
 
 def ranks_by(scores: pd.DataFrame, *, by: str = "industry") -> pd.DataFrame:
-    """Per group, each seller's latest row: sellers, mean SSI, median industry and network "Top N%"."""
+    """Per group, each seller's latest row: sellers, mean SSI, median industry and network "Top N%".
+
+    Pass LinkedIn's readings when they carry the ranks, else the kit's computed scores
+    (whose ranks are among the dataset's own sellers: label them with ``source="computed"``).
+    """
     last = latest_scores(scores)
     if by not in last or last[by].isna().all():
         return pd.DataFrame(columns=[by, "sellers", "mean_ssi", "median_industry_top_pct",
@@ -125,17 +130,31 @@ def ranks_by(scores: pd.DataFrame, *, by: str = "industry") -> pd.DataFrame:
     return out.reset_index()
 
 
-def movers(scores: pd.DataFrame, *, n: int = 5) -> pd.DataFrame:
-    """The week's biggest risers and fallers (``ssi_change_7d`` of each seller's latest row).
+def movers(scores: pd.DataFrame, *, n: int = 5, computed: pd.DataFrame | None = None,
+           source: str = "computed") -> pd.DataFrame:
+    """The biggest risers and fallers over four weeks, with the pillar that moved most.
 
-    Sellers without a change (no reading a week before) are left out.
+    The change of each seller's SSI between the latest day and 28 days before
+    (:func:`ssi_kit.report.changes.explain_change`); sellers without a value on both
+    days are left out.
+
+    Returns
+    -------
+    pandas.DataFrame
+        ``direction`` ("up", "down"), ``member_id``, ``team``, ``ssi``, ``ssi_change_28d``,
+        ``pillar_moved_most``, ``pillar_change``.
     """
-    last = latest_scores(scores).dropna(subset=["ssi_change_7d"])
-    cols = ["member_id", "team", "ssi", "ssi_change_7d"]
-    ordered = last.sort_values(["ssi_change_7d", "member_id"], ascending=[False, True], kind="mergesort")
-    up = ordered.head(n).assign(direction="up")
-    down = ordered.tail(n).iloc[::-1].assign(direction="down")
-    out = pd.concat([up, down])[["direction", *cols]]
-    out["ssi"] = out["ssi"].round(1)
-    out["ssi_change_7d"] = out["ssi_change_7d"].round(2)
+    cols = ["direction", "member_id", "team", "ssi", "ssi_change_28d", "pillar_moved_most", "pillar_change"]
+    change = explain_change(scores, by="member_id", computed=computed, source=source)
+    total = change[change["level"] == "ssi"] if len(change) else change
+    if total.empty:
+        return pd.DataFrame(columns=cols)
+    last = latest_scores(scores).astype({"member_id": str})[["member_id", "team"]]
+    table = total[["member_id", "after", "change"]].rename(columns={"after": "ssi", "change": "ssi_change_28d"})
+    table = table.merge(last, on="member_id", how="left").merge(largest_pillar(change), on="member_id", how="left")
+    ordered = table.sort_values(["ssi_change_28d", "member_id"], ascending=[False, True], kind="mergesort")
+    up = ordered[ordered["ssi_change_28d"] > 0].head(n).assign(direction="up")
+    down = ordered[ordered["ssi_change_28d"] < 0].iloc[::-1].head(n).assign(direction="down")
+    out = pd.concat([up, down])[cols].round({"ssi": 1, "ssi_change_28d": 2, "pillar_change": 2})
+    out.attrs.update(change.attrs)
     return out.reset_index(drop=True)

@@ -2,14 +2,26 @@
 
 Notebook 01 builds a :class:`ReportViews` with :func:`build_views` (what the dataset
 supports, LinkedIn's readings, the kit's computed score, how closely one tracks the
-other) and writes it into the run folder; notebook 03 reads it back with
-:func:`read_views`; the explore notebook builds it in place.  Files written:
-``plan.json``, ``scores.csv`` and ``scores.parquet`` (the computed score; no rows
-when it cannot be computed), ``readings.parquet`` (when there are readings) and
-``tracking.csv`` (when there are both).
+other), keeps one team's rows when the run has a ``team`` (:meth:`ReportViews.for_team`)
+and writes it into the run folder; notebook 03 reads it back with :func:`read_views`
+(the run's rows: one team's in a team run); the explore notebook builds it in place.
+
+Files written: ``plan.json``, ``scope.json`` (:class:`ReportScope`: the team shown and
+the sections that stay organisation-wide), ``scores.csv`` and ``scores.parquet`` (the
+computed score; no rows when it cannot be computed), ``readings.parquet`` (when there
+are readings), and with both ``tracking_scores.parquet`` (the computed score on the
+readings' days) and ``tracking.csv`` (computed from it over the run's sellers).
+
+Ranks (``team_top_pct``, ``industry_top_pct``, ``network_top_pct``) are computed over
+the whole organisation before a team is kept, so a seller's rank does not depend on the
+report's filter.  A team run of a batch reads the organisation's views from an earlier
+run's folder (``reuse``, see :func:`ssi_kit.report.execute.check_reuse`) instead of
+scoring again, and copies its claims (:func:`reuse_claims`).
 """
 from __future__ import annotations
 
+import json
+import shutil
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -21,10 +33,74 @@ from ..io import write_table
 from . import readings
 from .readings import READINGS_FILE, TRACKING_FILE, ReportPlan
 
-__all__ = ["ReportViews", "build_views", "check_view_days", "read_views", "REPORT_EVERY"]
+__all__ = ["ReportViews", "ReportScope", "build_views", "check_view_days", "read_views", "reuse_claims",
+           "REPORT_EVERY", "ORGANISATION_WIDE", "SCOPE_FILE", "TRACKING_SCORES_FILE", "CLAIMS_FILES"]
 
 #: Days between the report's scored days, counted back from ``end`` (notebook 01's ``every``).
 REPORT_EVERY = 7
+#: Sections computed over the whole organisation even in a team run: the claims (with their
+#: power, sensitivity and notes) are tested on every seller; see :class:`ReportScope`.
+ORGANISATION_WIDE = ("claims",)
+#: Files notebook 01 writes besides ``plan.json`` and the score tables.
+SCOPE_FILE, TRACKING_SCORES_FILE = "scope.json", "tracking_scores.parquet"
+#: The files of notebook 02 (:func:`ssi_kit.jobs.claims_to_dir`), copied by :func:`reuse_claims`.
+CLAIMS_FILES = ("claims.csv", "claims.json", "sensitivity.csv")
+#: Categorical columns whose levels are a fixed scale (kept whole when a team is kept).
+_SCALES = ("tier", "band")
+_TRACKED = ("member_id", "date", "team", "brand", "people", "insights", "relationships", "ssi")
+
+
+@dataclass(frozen=True)
+class ReportScope:
+    """Whom a report's sections cover: one team, or the whole organisation.
+
+    Attributes
+    ----------
+    team : str
+        The team shown ("" for the whole organisation).
+    organisation_wide : tuple of str
+        Sections computed over the whole organisation even in a team run
+        (:data:`ORGANISATION_WIDE`: ``"claims"``).
+    ranks_within : str
+        Among whom the kit's ranks are computed: ``"organisation"`` (before a team is kept).
+    """
+
+    team: str = ""
+    organisation_wide: tuple = ORGANISATION_WIDE
+    ranks_within: str = "organisation"
+
+    def is_organisation_wide(self, section: str) -> bool:
+        """Whether ``section`` covers more sellers than the team shown (always False without a team)."""
+        return bool(self.team) and section in self.organisation_wide
+
+    def note(self, section: str) -> str | None:
+        """A plain sentence saying ``section`` covers the whole organisation in a team run, else None.
+
+        The sentence holds the team's name as given: pass it through
+        :func:`ssi_kit.report.display.md_text` before showing it as Markdown.
+        """
+        if not self.is_organisation_wide(section):
+            return None
+        return (f"This section covers the whole organisation, not team {self.team} alone: the "
+                "claims are tested on every seller, so that one team's few sellers do not decide them.")
+
+    def write(self, folder) -> Path:
+        """Write ``scope.json`` into ``folder``."""
+        path = Path(folder) / SCOPE_FILE
+        text = json.dumps({"team": self.team, "organisation_wide": list(self.organisation_wide),
+                           "ranks_within": self.ranks_within})
+        path.write_text(text + "\n", encoding="utf-8")
+        return path
+
+    @classmethod
+    def read(cls, folder) -> "ReportScope":
+        """The scope written into ``folder`` (the whole organisation when there is no ``scope.json``)."""
+        path = Path(folder) / SCOPE_FILE
+        if not path.is_file():
+            return cls()
+        raw = json.loads(path.read_text(encoding="utf-8"))
+        return cls(str(raw.get("team", "")), tuple(raw.get("organisation_wide", ORGANISATION_WIDE)),
+                   str(raw.get("ranks_within", "organisation")))
 
 
 @dataclass
@@ -42,6 +118,10 @@ class ReportViews:
         :func:`ssi_kit.report.readings.tracking`, with both.
     notes : list of str
         Scoring notes (tables missing from the computation).
+    tracking_scores : pandas.DataFrame or None
+        The kit's computed score on the readings' days (what :attr:`tracking` is computed from).
+    scope : ReportScope
+        The team shown and the sections that stay organisation-wide.
     """
 
     plan: ReportPlan
@@ -49,6 +129,8 @@ class ReportViews:
     observed: pd.DataFrame | None = None
     tracking: pd.DataFrame | None = None
     notes: list = field(default_factory=list)
+    tracking_scores: pd.DataFrame | None = None
+    scope: ReportScope = field(default_factory=ReportScope)
 
     @property
     def shown(self) -> pd.DataFrame:
@@ -56,24 +138,44 @@ class ReportViews:
         return self.observed if self.plan.observed else self.computed
 
     def for_team(self, team: str) -> "ReportViews":
-        """The views restricted to one team (all of them when ``team`` is empty)."""
+        """The views restricted to one team (all of them when ``team`` is empty).
+
+        Every table keeps the team's rows only; levels of categorical columns no kept
+        row uses (other teams, industries, sellers) are dropped, except the fixed
+        scales ``tier`` and ``band``; :attr:`tracking` is computed again over the
+        team's sellers.  Ranks are left as computed over the whole organisation.
+        """
         if not team:
             return self
-
-        def keep(frame):
-            return None if frame is None else frame[frame["team"].astype(str) == team]
-        return ReportViews(self.plan, keep(self.computed), keep(self.observed), self.tracking, self.notes)
+        observed, paired = _keep_team(self.observed, team), _keep_team(self.tracking_scores, team)
+        tracked = None if paired is None or observed is None else readings.tracking(paired, observed)
+        return ReportViews(self.plan, _keep_team(self.computed, team), observed, tracked, list(self.notes),
+                           paired, ReportScope(team, self.scope.organisation_wide, self.scope.ranks_within))
 
     def write(self, folder) -> None:
         """Write the views into the run folder for the notebooks that follow."""
         folder = Path(folder)
         self.plan.write(folder)
+        self.scope.write(folder)
         write_table(self.computed, folder / "scores.csv")
         write_table(self.computed, folder / "scores.parquet")
         if self.observed is not None:
             write_table(self.observed, folder / READINGS_FILE)
+        if self.tracking_scores is not None:
+            write_table(self.tracking_scores, folder / TRACKING_SCORES_FILE)
         if self.tracking is not None:
             write_table(self.tracking, folder / TRACKING_FILE)
+
+
+def _keep_team(frame: pd.DataFrame | None, team: str) -> pd.DataFrame | None:
+    """``frame``'s rows of ``team``, without the categorical levels no kept row uses."""
+    if frame is None:
+        return None
+    kept = frame[(frame["team"].astype(str) == team).to_numpy()].reset_index(drop=True)
+    for col in kept.columns:
+        if isinstance(kept[col].dtype, pd.CategoricalDtype) and col not in _SCALES:
+            kept[col] = kept[col].cat.remove_unused_categories()
+    return kept
 
 
 def build_views(dataset, *, spec=None, start: str | None = None, end: str | None = None,
@@ -107,7 +209,8 @@ def build_views(dataset, *, spec=None, start: str | None = None, end: str | None
     if observed is not None:
         both = _reading_days(observed, days)
         on_readings = score_dataset(dataset, spec=spec, days=both) if len(both) else computed.iloc[:0]
-        views.tracking = readings.tracking(on_readings, observed)
+        views.tracking_scores = on_readings[[c for c in _TRACKED if c in on_readings.columns]]
+        views.tracking = readings.tracking(views.tracking_scores, observed)
     return views
 
 
@@ -163,9 +266,42 @@ def _reading_days(observed: pd.DataFrame, days) -> np.ndarray:
 
 
 def read_views(folder, team: str = "") -> ReportViews:
-    """The views notebook 01 wrote into ``folder`` (one team's when ``team`` is given)."""
+    """The views notebook 01 wrote into ``folder``: what the run shows.
+
+    Parameters
+    ----------
+    folder : path-like
+        A run folder (or a batch's shared stage).
+    team : str
+        Keep only this team (:meth:`ReportViews.for_team`).  Not needed for a team
+        run's folder: notebook 01 wrote the team's rows only (see :attr:`ReportViews.scope`).
+    """
     folder = Path(folder)
     plan = readings.read_plan(folder)
     observed = pd.read_parquet(folder / READINGS_FILE) if plan.observed else None
     tracking = pd.read_csv(folder / TRACKING_FILE) if (folder / TRACKING_FILE).exists() else None
-    return ReportViews(plan, pd.read_parquet(folder / "scores.parquet"), observed, tracking).for_team(team)
+    paired = pd.read_parquet(folder / TRACKING_SCORES_FILE) if (folder / TRACKING_SCORES_FILE).exists() else None
+    views = ReportViews(plan, pd.read_parquet(folder / "scores.parquet"), observed, tracking,
+                        tracking_scores=paired, scope=ReportScope.read(folder))
+    return views.for_team(team) if team and team != views.scope.team else views
+
+
+def reuse_claims(source, folder) -> None:
+    """Copy the claims results of an organisation-wide run (``source``) into ``folder``.
+
+    A team run of a batch does not test the claims again: they are organisation-wide
+    (:data:`ORGANISATION_WIDE`), so the batch's shared stage tested them once.
+
+    Raises
+    ------
+    UsageError
+        When ``source`` lacks one of :data:`CLAIMS_FILES`.
+    """
+    source, folder = Path(source), Path(folder)
+    missing = [name for name in CLAIMS_FILES if not (source / name).is_file()]
+    if missing:
+        raise UsageError(f"Cannot reuse the claims of {source}: it has no {', '.join(missing)} "
+                         "(expected an organisation-wide run whose claims notebook ran).")
+    folder.mkdir(parents=True, exist_ok=True)
+    for name in CLAIMS_FILES:
+        shutil.copyfile(source / name, folder / name)
