@@ -66,7 +66,7 @@ class Progress:
         if self._bars is not None:
             self._draw(phase, done, total)
         elif total is None:
-            log.info("%s: %s (%.1f s)", self.title, phase, self._elapsed())
+            log.info("%s: %s (%.1f s since the start)", self.title, phase, self._elapsed())
         else:
             self._log_count(phase, done or 0, total)
 
