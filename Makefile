@@ -46,7 +46,7 @@ bench: setup-test
 	$(BIN)/python -m ssi_kit.bench
 
 validate: setup
-	$(BIN)/python -m ssi_kit.claims.validation --datasets 2000 --out docs/validation.md
+	$(BIN)/python -m ssi_kit.validation --datasets 2000 --out docs/validation.md
 
 lab: setup
 	$(BIN)/jupyter lab --notebook-dir=notebooks

@@ -83,6 +83,9 @@ def _add_simulate(sub) -> None:
 
 
 def _add_score(sub) -> None:
+    from .jobs import SCORE_FORMATS
+    from .scoring.engines import ENGINES
+
     p = sub.add_parser("score", help="score every seller and day: pillars, SSI, tiers, ranks",
                        description="Compute the kit's transparent SSI for each seller and day and write OUT/scores.csv "
                        "(or .parquet), on this machine or on a Dask cluster.")
@@ -93,9 +96,10 @@ def _add_score(sub) -> None:
     p.add_argument("--end", type=_iso_date, help="last day to score, YYYY-MM-DD (default: last date in the data)")
     p.add_argument("--every", type=_whole(1, MAX_EVERY), default=1,
                    help=f"score every N-th day, counted back from --end (1 to {MAX_EVERY})")
-    p.add_argument("--format", choices=("csv", "parquet"), default="csv",
+    p.add_argument("--format", choices=SCORE_FORMATS, default="csv",
                    help="output format: OUT/scores.csv or OUT/scores.parquet")
-    p.add_argument("--engine", choices=("pandas", "dask"), default="pandas",
+    p.add_argument("--team", help="keep one team's rows (ranks stay computed over the whole organisation)")
+    p.add_argument("--engine", choices=ENGINES, default=ENGINES[0],
                    help="pandas: this process, block by block; dask: a Dask cluster (same results)")
     p.add_argument("--scheduler", metavar="ADDRESS",
                    help="Dask scheduler address, e.g. tcp://host:8786 (default: a local cluster; --engine dask)")
@@ -422,12 +426,10 @@ def _run(args) -> int:
                                seed=args.seed, n_resamples=args.resamples, progress=progress)
             path = Path(args.out) / "claims.csv"
         elif args.command == "score":
-            if args.engine != "dask" and (args.scheduler or args.workers):
-                raise UsageError("--scheduler and --workers need --engine dask.")
             path = jobs.score_to_dir(args.dataset, args.out, spec=args.spec, start=args.start,
-                                     end=args.end, every=args.every, progress=progress,
-                                     fmt=args.format, engine=args.engine,
-                                     scheduler=args.scheduler, workers=args.workers)
+                                     end=args.end, every=args.every, team=args.team, formats=args.format,
+                                     engine=args.engine, scheduler=args.scheduler, workers=args.workers,
+                                     progress=progress).path
         elif args.command == "import":
             summary = _import(args)
             print(summary.describe())

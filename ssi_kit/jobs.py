@@ -6,7 +6,10 @@ from __future__ import annotations
 
 import json
 import logging
+from dataclasses import dataclass
 from pathlib import Path
+
+import numpy as np
 
 from .exceptions import UsageError
 from .io import load_dataset, write_dataset, write_table
@@ -15,18 +18,55 @@ from .io.cells import for_spreadsheets
 from .io.dataset import check_dataset_folder
 from .limits import MAX_EVERY, MAX_RESAMPLES, MAX_SEED, MAX_WORKERS, check_whole
 from .io.stream import write_blocks
-from .scoring import load_spec, score_days
-from .scoring.engine import score_blocks
+from .io.teams import check_team
+from .scoring import ScoringSpec, load_spec
+from .scoring.days import choose_days
+from .scoring.engines import DISTRIBUTED, get_engine
 
-__all__ = ["score_to_dir", "simulate_to_dir", "claims_to_dir", "check_to_dir"]
+__all__ = ["score_to_dir", "ScoreResult", "SCORE_FORMATS", "simulate_to_dir", "claims_to_dir", "check_to_dir"]
 
 log = logging.getLogger("ssi_kit")
 
+#: Formats of the score table: ``OUT/scores.csv`` (a CSV for people) and ``OUT/scores.parquet``.
+SCORE_FORMATS = ("csv", "parquet")
 
-def score_to_dir(dataset_dir, out, *, spec=None, start=None, end=None, every: int = 1,
-                 progress=None, fmt: str = "csv", engine: str = "pandas", scheduler=None,
-                 workers: int | None = None) -> Path:
-    """Score a dataset directory and write ``OUT/scores.csv`` (or ``.parquet``).
+
+@dataclass(frozen=True)
+class ScoreResult:
+    """What :func:`score_to_dir` wrote.
+
+    Attributes
+    ----------
+    paths : dict of str to pathlib.Path
+        The score table written in each format (``{"csv": OUT/scores.csv}``).
+    days : numpy.ndarray of datetime64[D]
+        The days scored.
+    notes : tuple of str
+        What was missing and therefore scored 0.
+    rows : int
+        Rows of each table written (one team's in a team run).
+    """
+
+    paths: dict
+    days: np.ndarray
+    notes: tuple
+    rows: int
+
+    @property
+    def path(self) -> Path:
+        """The table of the first format asked for."""
+        return next(iter(self.paths.values()))
+
+
+def score_to_dir(dataset_dir, out, *, spec=None, start=None, end=None, every: int = 1, warmup: bool = False,
+                 team: str | None = None, formats=("csv",), engine: str = "pandas", scheduler=None,
+                 workers: int | None = None, trusted=None, progress=None) -> ScoreResult:
+    """Load a dataset folder, score it and write ``OUT/scores.csv`` (and/or ``.parquet``), streaming.
+
+    The one scoring job: ``ssi-kit score``, notebook 01 and the explore notebook
+    run it.  Only the tables and columns the spec reads are loaded (and
+    ``connections``, for the network ranks); the score table is written block
+    by block of sellers, never held whole, on every engine.
 
     Parameters
     ----------
@@ -34,67 +74,92 @@ def score_to_dir(dataset_dir, out, *, spec=None, start=None, end=None, every: in
         Dataset directory (validated first; nothing is written when invalid).
     out : path-like
         Output directory; created if needed.  Other files in it are kept.
-    spec : path-like, optional
-        A scoring spec YAML; default the shipped spec.
+    spec : path-like or ScoringSpec, optional
+        A scoring spec (YAML path or parsed); default the shipped spec.
     start, end : str, optional
         First and last day to score (ISO dates); default the dataset's span.
     every : int
         Score every N-th day counted back from ``end``.
+    warmup : bool
+        With no ``start``, skip the spec's first trailing window of the data
+        (see :func:`ssi_kit.scoring.days.choose_days`).  The command line's
+        defaults are ``every=1, warmup=False``; the report's notebooks pass
+        ``every=7, warmup=True``.
+    team : str, optional
+        Keep this team's rows in every table written; ranks stay computed over
+        the whole organisation.
+    formats : str or sequence of {"csv", "parquet"}
+        Tables to write (each streamed from the scores in turn).
+    engine : str
+        One of :data:`ssi_kit.scoring.engines.ENGINES`: ``pandas`` scores block
+        by block in this process; ``dask`` runs the blocks on a Dask cluster
+        (same results, see docs/scaling.md).
+    scheduler : str, optional
+        Scheduler address of a distributed engine; default a local cluster.
+    workers : int, optional
+        Workers of a distributed engine's local cluster.
+    trusted : mapping or path-like, optional
+        Digests of table files already validated (see :func:`ssi_kit.io.load_dataset`).
     progress : callable, optional
         Progress reporter (see :class:`ssi_kit.progress.Progress`).
-    fmt : {"csv", "parquet"}
-        Output format.
-    engine : {"pandas", "dask"}
-        ``pandas`` scores block by block in this process; ``dask`` runs the
-        blocks on a Dask cluster (same results, see docs/scaling.md).
-    scheduler : str, optional
-        Dask scheduler address; default a local cluster (``engine="dask"`` only).
-    workers : int, optional
-        Workers of the local cluster (``engine="dask"`` only).
 
     Returns
     -------
-    pathlib.Path
-        The written score table.
+    ScoreResult
+
+    Raises
+    ------
+    UsageError
+        For an unknown engine or format, ``scheduler`` or ``workers`` without a
+        distributed engine, or days that cannot be scored; before any work.
     """
-    if fmt not in ("csv", "parquet") or engine not in ("pandas", "dask"):
-        raise UsageError(f"fmt must be csv or parquet and engine pandas or dask (got {fmt!r}, {engine!r}).")
+    formats = _check_score_options(formats, every, engine, scheduler, workers)
+    check_out_dir(out)  # a file in the way is refused before any work
+    step = progress or (lambda *_: None)
+    scoring_spec = spec if isinstance(spec, ScoringSpec) else load_spec(spec)
+    needed = ("members", *sorted(scoring_spec.tables_used() | {"connections"}))  # + network ranks
+    runner = get_engine(engine)
+    step("reading")
+    if team:  # from the members table alone, before the big tables are read
+        members = load_dataset(dataset_dir, tables=["members"], columns={"members": ["team"]}, trusted=trusted)
+        check_team(members["members"], team, label="Team")
+    with runner.session(scheduler, workers):
+        dataset = runner.load(dataset_dir, tables=needed, columns=scoring_spec.columns_used(), trusted=trusted)
+        days = choose_days(dataset, scoring_spec, start=start, end=end, every=every, warmup=warmup)
+        scores = runner.score(dataset, spec=scoring_spec, days=days, progress=step)
+        for note in scores.notes:
+            log.warning("note: %s", note)
+        paths, rows = {}, 0
+        for fmt in formats:
+            paths[fmt] = Path(out) / f"scores.{fmt}"
+            rows = _write_scores(scores, paths[fmt], step, team)
+    return ScoreResult(paths, days, tuple(scores.notes), rows)
+
+
+def _check_score_options(formats, every, engine, scheduler, workers) -> tuple[str, ...]:
+    """The formats asked for, after checking every option of :func:`score_to_dir`."""
+    formats = (formats,) if isinstance(formats, str) else tuple(formats)
+    if not formats or any(f not in SCORE_FORMATS for f in formats):
+        raise UsageError(f"Score formats must be among {', '.join(SCORE_FORMATS)} "
+                         f"(got {', '.join(map(str, formats)) or 'none'}).")
     check_whole(every, 1, MAX_EVERY, "every")
     if workers is not None:
         check_whole(workers, 1, MAX_WORKERS, "workers")
-    check_out_dir(out)  # a file in the way is refused before any work
-    step = progress or (lambda *_: None)
-    scoring_spec = load_spec(spec)
-    needed = ("members", *sorted(scoring_spec.tables_used() | {"connections"}))  # + network ranks
-    path = Path(out) / f"scores.{fmt}"
-    step("reading")
-    if engine == "dask":
-        from .scoring.dask_engine import dask_client, load_partitioned, score_blocks_dask
-
-        with dask_client(scheduler, workers=workers) as client:
-            dataset = load_partitioned(dataset_dir, tables=needed, client=client)
-            days = score_days(dataset, start=start, end=end, every=every, spec=scoring_spec)
-            scores = score_blocks_dask(dataset, client=client, spec=scoring_spec, days=days,
-                                       progress=step)
-            _write_scores(scores, path, step)
-        return path
-    dataset = load_dataset(dataset_dir, tables=needed, columns=scoring_spec.columns_used())
-    days = score_days(dataset, start=start, end=end, every=every, spec=scoring_spec)
-    scores = score_blocks(dataset, spec=scoring_spec, days=days, progress=step)
-    _write_scores(scores, path, step)
-    return path
+    if not get_engine(engine).distributed and (scheduler or workers):
+        raise UsageError(f"--scheduler and --workers (scheduler, workers) need a distributed engine: "
+                         f"--engine {' or '.join(DISTRIBUTED)}.")
+    return tuple(dict.fromkeys(formats))
 
 
-def _write_scores(scores, path: Path, step) -> None:
-    for note in scores.notes:
-        log.warning("note: %s", note)
+def _write_scores(scores, path: Path, step, team) -> int:
+    """Stream the score table into ``path`` block by block; the rows written."""
     total = len(scores.blocks)
 
     def counted():
-        for k, frame in enumerate(scores.frames(), start=1):
+        for k, frame in enumerate(scores.frames(team), start=1):
             yield frame if path.suffix == ".parquet" else for_spreadsheets(frame)  # a CSV for people
             step("writing", k, total)
-    write_blocks(counted(), path)
+    return write_blocks(counted(), path)
 
 
 def simulate_to_dir(out, config, *, fmt="csv", force: bool = False) -> Path:
@@ -167,7 +232,7 @@ def _truth_problem(path: Path) -> str | None:
 
 
 def claims_to_dir(dataset_dir, out, *, claims=None, ssi_source: str = "auto", seed: int = 0,
-                  n_resamples: int = 2000, progress=None):
+                  n_resamples: int = 2000, progress=None, trusted=None):
     """Test the claims registry on a dataset; write ``claims.csv``, ``claims.json``, ``sensitivity.csv``.
 
     Parameters
@@ -184,6 +249,9 @@ def claims_to_dir(dataset_dir, out, *, claims=None, ssi_source: str = "auto", se
     seed, n_resamples : int
         Bootstrap seed and resamples.
     progress : callable, optional
+    trusted : mapping or path-like, optional
+        Digests of table files already validated, which are not validated again
+        (see :func:`ssi_kit.io.load_dataset`; the report passes its manifest).
 
     Returns
     -------
@@ -197,7 +265,7 @@ def claims_to_dir(dataset_dir, out, *, claims=None, ssi_source: str = "auto", se
     step = progress or (lambda _: None)
     registry = load_claims(claims)
     step("reading")
-    dataset = load_dataset(dataset_dir)
+    dataset = load_dataset(dataset_dir, trusted=trusted)
     step("testing claims")
     report = evaluate_claims(dataset, registry, ssi_source=ssi_source, seed=seed, n_resamples=n_resamples)
     for claim_id, reason in report.untestable().items():
@@ -211,7 +279,7 @@ def claims_to_dir(dataset_dir, out, *, claims=None, ssi_source: str = "auto", se
     return report
 
 
-def check_to_dir(dataset_dir, out=None, *, progress=None, **thresholds):
+def check_to_dir(dataset_dir, out=None, *, progress=None, trusted=None, **thresholds):
     """Run the data-quality checks on a dataset; with ``out``, write ``quality.csv`` and ``quality.json``.
 
     Parameters
@@ -222,6 +290,9 @@ def check_to_dir(dataset_dir, out=None, *, progress=None, **thresholds):
         Output directory; created if needed.  The two files are replaced together;
         other files in it are kept.
     progress : callable, optional
+    trusted : mapping or path-like, optional
+        Digests of table files already validated, which are not validated again
+        (see :func:`ssi_kit.io.load_dataset`).
     **thresholds
         Thresholds of the checks (see :func:`ssi_kit.quality.check_dataset`).
 
@@ -235,7 +306,7 @@ def check_to_dir(dataset_dir, out=None, *, progress=None, **thresholds):
         check_out_dir(out)  # a file in the way is refused before any work
     step = progress or (lambda _: None)
     step("reading")
-    dataset = load_dataset(dataset_dir)
+    dataset = load_dataset(dataset_dir, trusted=trusted)
     step("checking")
     result = check_dataset(dataset, **thresholds)
     if out is not None:

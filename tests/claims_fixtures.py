@@ -2,8 +2,9 @@
 
 The simulated datasets and their reports are cached per process so the five test
 modules share them; nothing here is a test.  Hand computations (``hand_*``) are
-written from DESIGN.md's definitions with plain pandas/numpy, independently of
-``ssi_kit.claims.prepare``, so the engine's numbers can be pinned against them.
+written from the contract's definitions (docs/contract.md) with plain pandas/numpy,
+independently of ``ssi_kit.claims.prepare``, so the engine's numbers can be pinned
+against them.
 """
 from __future__ import annotations
 
@@ -19,7 +20,7 @@ from ssi_kit.io import Dataset, validate_tables
 from ssi_kit.simulate import SimulationConfig, simulate_dataset
 from ssi_kit.simulate.config import NULL_EFFECTS
 
-#: The seven claims of DESIGN.md: claim_id -> (published, null).
+#: The seven claims of docs/contract.md: claim_id -> (published, null).
 DESIGN_CLAIMS = {
     "leaders_opportunities": (1.45, 1.0),
     "leaders_quota": (1.51, 1.0),
@@ -30,7 +31,7 @@ DESIGN_CLAIMS = {
     "conversation_growth": (1.43, 1.0),
 }
 
-#: The claims.csv columns DESIGN.md fixes, in order.
+#: The claims.csv columns docs/contract.md fixes, in order.
 DESIGN_CSV_COLUMNS = ["claim_id", "n", "published", "estimate", "ci_low", "ci_high", "null_value",
                       "p_value", "p_adjusted", "power", "verdict"]
 

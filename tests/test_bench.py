@@ -69,3 +69,31 @@ def test_growth_exponent_and_child_measurement():
     assert m.value == 1_000_000 and m.seconds > 0 and m.peak_bytes > 8_000_000
     with pytest.raises(bench.BenchMismatch, match="1 of 3"):
         bench.table.check_identical(np.array([1.0, 2.0, 3.0]), np.array([1.0, 2.5, 3.0]), "peer")
+
+
+def test_process_benchmark_on_tiny_data(tmp_path, capsys):
+    """ssi-kit score and the DuckDB process run on the same tiny files and write tables of one shape."""
+    argv = ["--only", "process", "--process-members", "10", "--process-months", "15",
+            "--process-inputs", "csv", "--process-repeat", "1", "--out", str(tmp_path)]
+    assert bench.main(argv) == 0
+    table = pd.read_csv(tmp_path / "scale.csv")
+    rows = table[table["what"].str.startswith("whole process")]
+    assert len(rows) == 2 and rows["what"].str.endswith(("csv out", "parquet out")).all()
+    assert (rows["seconds"] > 0).all() and (rows["peer_seconds"] > 0).all() and (rows["ratio"] > 0).all()
+    assert rows["check"].str.startswith("same shape: 4,570 rows x 48 columns").all()  # 10 sellers x 457 days
+    assert rows["status"].isin(["met", "MISSED"]).all()  # no wall-clock assertion
+    assert "DuckDB process" in capsys.readouterr().out
+
+
+def test_duckdb_sql_sums_the_spec_windows(tmp_path):
+    """The DuckDB peer's sums agree with the window benchmark's query on a tiny dataset."""
+    duckdb = pytest.importorskip("duckdb")
+    from ssi_kit.bench.data import window_dataset
+    from ssi_kit.bench.process import duckdb_sql
+
+    data = window_dataset(tmp_path, 10, 15)
+    sql = duckdb_sql(data, tmp_path / "o.parquet", "parquet", 30)
+    duckdb.connect().execute(sql)
+    out = pd.read_parquet(tmp_path / "o.parquet")
+    assert out.shape == (10 * 457, 30) and list(out.columns[:2]) == ["member_id", "date"]
+    assert (out.filter(like="s").to_numpy() >= 0).all()

@@ -1,4 +1,4 @@
-"""Verdicts from a 95% interval: every branch of DESIGN.md's rules, with concrete intervals."""
+"""Verdicts from a 95% interval: every branch of the rules of docs/contract.md, with concrete intervals."""
 from __future__ import annotations
 
 import math

@@ -48,6 +48,24 @@ def test_score_writes_scores_csv(tmp_path, capsys, valid_dir):
     assert "Traceback" not in err
 
 
+def test_score_team_keeps_its_rows_with_organisation_ranks(tmp_path, capsys):
+    sample = Path(__file__).resolve().parents[1] / "data" / "sample"
+    whole, team = tmp_path / "whole", tmp_path / "team"
+    assert run(capsys, "-q", "score", str(sample), "--out", str(whole), "--every", "28")[0] == 0
+    assert run(capsys, "-q", "score", str(sample), "--out", str(team), "--every", "28", "--team", "T2")[0] == 0
+    everyone, kept = pd.read_csv(whole / "scores.csv"), pd.read_csv(team / "scores.csv")
+    expected = everyone[everyone["team"] == "T2"].reset_index(drop=True)
+    assert len(kept) and set(kept["team"]) == {"T2"}
+    pd.testing.assert_frame_equal(kept, expected)  # same ranks: computed over the whole organisation
+
+
+def test_score_unknown_team_exit_2_lists_the_teams(tmp_path, capsys):
+    sample = Path(__file__).resolve().parents[1] / "data" / "sample"
+    code, _, err = run(capsys, "-q", "score", str(sample), "--out", str(tmp_path / "o"), "--team", "T99")
+    assert code == 2 and "T99" in err and "T1, T2" in err and "Traceback" not in err
+    assert not (tmp_path / "o" / "scores.csv").exists()
+
+
 def test_score_with_day_options(tmp_path, capsys, valid_dir):
     out = tmp_path / "out"
     code, _, err = run(capsys, "-q", "score", str(valid_dir), "--out", str(out),

@@ -17,8 +17,9 @@ from ssi_kit.cli import main
 from ssi_kit.exceptions import DatasetError
 from ssi_kit.io import load_dataset, write_dataset
 from ssi_kit.scoring import band_of, score_dataset, score_days, tier_of
-from ssi_kit.scoring.dask_engine import dask_client, load_partitioned, score_blocks_dask
-from ssi_kit.scoring.engine import score_blocks
+from ssi_kit.io.partitioned import load_partitioned
+from ssi_kit.scoring import score_blocks
+from ssi_kit.scoring.engines.cluster import dask_client, score_blocks_dask
 
 pytest.importorskip("distributed")
 

@@ -335,6 +335,7 @@ def test_full_disk_exit_1_keeps_the_earlier_output(tmp_path, sim_dir, mounts, ki
                                    "pyarrow"], ids=["oserror", "pyarrow-wrapped"])
 def test_full_disk_in_process_score(tmp_path, valid_dir, monkeypatch, error):
     import pyarrow as pa
+    import pyarrow.csv  # noqa: F401  (pa.csv, the CSV writer the kit uses)
 
     out = tmp_path / "out"
     assert run_cli("-q", "score", valid_dir, "--out", out).code == 0
@@ -342,10 +343,10 @@ def test_full_disk_in_process_score(tmp_path, valid_dir, monkeypatch, error):
     if error == "pyarrow":
         error = pa.ArrowIOError("Error writing bytes to file. Detail: [errno 28] No space left on device")
 
-    def broken(self, handle, *args, **kwargs):
-        handle.write("member_id,date\n")  # part of a block, then the disk is full
+    def broken(table, handle, *args, **kwargs):
+        handle.write(b"member_id,date\n")  # part of a block, then the disk is full
         raise error
-    monkeypatch.setattr(pd.DataFrame, "to_csv", broken)
+    monkeypatch.setattr(pa.csv, "write_csv", broken)
     res = run_cli("-q", "score", valid_dir, "--out", out)
     assert_refused(res, 1, "ssi-kit: failed", "no space left on device")
     assert tree_digest(tmp_path) == before

@@ -22,7 +22,7 @@ from hardening import assert_refused, run_cli, tree_digest
 from ssi_kit.exceptions import SpecError, UsageError
 from ssi_kit.io import load_dataset
 from ssi_kit.io.safe_yaml import dump_yaml
-from ssi_kit.scoring import engine, score_days
+from ssi_kit.scoring import days as scoring_days, score_days
 from ssi_kit.scoring.chunks import pillar_points
 from ssi_kit.scoring.spec import MAX_INPUTS_PER_PILLAR, MAX_WINDOWS, MIN_TARGET, ScoringSpec, parse_spec
 
@@ -152,19 +152,19 @@ def test_every_longer_than_the_span_gives_the_last_day(valid_dir, every):
 
 
 def test_a_table_larger_than_memory_is_refused_before_any_work(ws, monkeypatch):
-    monkeypatch.setattr(engine, "_available_memory", lambda: 10_000)
+    monkeypatch.setattr(scoring_days, "_available_memory", lambda: 10_000)
     result = _refused(ws, _score(ws), "Too many days to score", "sellers x 34 days", "larger every",
                       "shorter span")
     assert "GiB" in result.err
     ds = load_dataset(ws / "ds")
     with pytest.raises(UsageError, match="score at most"):
         score_days(ds)
-    monkeypatch.setattr(engine, "_available_memory", lambda: 10 ** 6)
+    monkeypatch.setattr(scoring_days, "_available_memory", lambda: 10 ** 6)
     assert len(score_days(ds, every=7)) == 5  # a larger every fits
 
 
 def test_available_memory_is_known():
-    assert engine._available_memory() > 2 ** 20
+    assert scoring_days._available_memory() > 2 ** 20
 
 
 # -- 3. the report checks the days before any notebook runs -----------------------------------------
@@ -185,7 +185,7 @@ def test_report_refuses_bad_days_before_any_notebook(ws, params, fragments):
 
 
 def test_report_memory_check_uses_the_report_every(ws, monkeypatch):
-    monkeypatch.setattr(engine, "_available_memory", lambda: 1000)
+    monkeypatch.setattr(scoring_days, "_available_memory", lambda: 1000)
     _refused(ws, _report(ws, "-p", "warmup=false", "-p", "every=1"), "Too many days to score", "every 1")
 
 

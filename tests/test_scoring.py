@@ -443,7 +443,7 @@ def test_score_to_dir_writes_scores_csv(tmp_path, valid_dir):
     out = tmp_path / "out"
     out.mkdir()
     (out / "keep.txt").write_text("other file")
-    path = score_to_dir(valid_dir, out, start="2024-03-01", end="2024-03-05")
+    path = score_to_dir(valid_dir, out, start="2024-03-01", end="2024-03-05").path
     assert path == out / "scores.csv"
     assert sorted(p.name for p in out.iterdir()) == ["keep.txt", "scores.csv"]
     s = pd.read_csv(path)
@@ -464,6 +464,6 @@ def test_score_to_dir_network_ranks_with_spec_without_peers(tmp_path):
     spec = tmp_path / "spec.yaml"
     spec.write_text(dump_yaml({"pillars": {p: [one] for p in
                                                 ("brand", "people", "insights", "relationships")}}))
-    s = pd.read_csv(score_to_dir(d, tmp_path / "out", spec=spec)).set_index("member_id")
+    s = pd.read_csv(score_to_dir(d, tmp_path / "out", spec=spec).path).set_index("member_id")
     assert list(s["network_top_pct"]) == [50.0, 100.0]
     assert list(s["network_avg_ssi"]) == [20.0, 20.0]

@@ -200,10 +200,10 @@ def test_parquet_and_csv_give_identical_scores(tmp_path):
 
 def test_two_runs_write_byte_identical_scores(tmp_path):
     d = write_tables(tmp_path / "ds", _random_tables(3))
-    first = score_to_dir(d, tmp_path / "one").read_bytes()
-    second = score_to_dir(d, tmp_path / "two").read_bytes()
+    first = score_to_dir(d, tmp_path / "one").path.read_bytes()
+    second = score_to_dir(d, tmp_path / "two").path.read_bytes()
     assert first == second
-    again = score_to_dir(d, tmp_path / "one").read_bytes()  # overwrite in place
+    again = score_to_dir(d, tmp_path / "one").path.read_bytes()  # overwrite in place
     assert again == first
     assert first.count(b"\n") == 6 * 30 + 1
 

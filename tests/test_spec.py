@@ -209,3 +209,31 @@ def test_columns_used_lists_what_the_spec_reads():
     assert spec.columns_used() == {"activity": ("leads_saved", "posts", "searches"),
                                    "profiles": ("has_photo",)}
     assert set(load_spec().columns_used()["activity"]) == set(ACTIVITY_COUNTS)  # active_days reads all
+
+
+def test_sources_registry_is_consistent():
+    from ssi_kit.io.schemas import MODELS
+    from ssi_kit.scoring import features
+    from ssi_kit.scoring.sources import PER_ROW, SOURCES, windowed_sources
+
+    assert set(SOURCES) == {"activity", "active_days", "profile", "peers"}
+    for name, source in SOURCES.items():
+        assert source.name == name and source.per_row in PER_ROW and source.description
+        assert set(source.columns_allowed) <= set(MODELS[source.table].to_schema().columns), name
+        assert callable(getattr(features, source.reader, None)), f"{name}: no reader {source.reader}"
+    assert windowed_sources() == ("activity", "active_days")
+
+
+def test_what_a_spec_loads_follows_the_sources_registry():
+    from ssi_kit.io.schemas import PROFILE_FIELDS
+    from ssi_kit.scoring.sources import SOURCES, columns_read
+
+    spec = load_spec()
+    assert spec.tables_used() == {SOURCES[i.source].table for i in spec.inputs}
+    days = next(i for i in spec.inputs if i.source == "active_days")
+    assert columns_read(days) == ACTIVITY_COUNTS
+    assert set(spec.columns_used()["profiles"]) <= set(PROFILE_FIELDS)
+    problems = _problems({**_good(), "pillars": {p: [{"name": "x", "source": "peers", "columns": ["posts"],
+                                                      "transform": "linear", "target": 1, "weight": 25}]
+                                                 for p in PILLARS}})
+    assert any("takes no 'columns'" in p for p in problems)

@@ -1,4 +1,4 @@
-"""The statistical validation study of the claims engine (ssi_kit.claims.validation).
+"""The statistical validation study of the claims engine (ssi_kit.validation).
 
 The default run does a small study (40 simulated datasets per arm, 100 sellers, two
 worker processes, well under a minute) with bounds loose enough for 40 datasets yet
@@ -10,14 +10,16 @@ from __future__ import annotations
 
 import math
 import re
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
 import pytest
 
 from ssi_kit.claims import load_claims
-from ssi_kit.claims.validation import (ARMS, dataset_seed, main, run_validation, simulate_and_evaluate,
-                                       summarize, to_markdown, validation_records)
+from ssi_kit.exceptions import UsageError
+from ssi_kit.validation import (ARMS, END_MARKER, dataset_seed, main, run_validation, simulate_and_evaluate,
+                                summarize, to_markdown, validation_records, write_markdown)
 
 SMALL = dict(n_datasets=40, members=100, seed=3, n_resamples=399)
 CLAIM_IDS = [c.claim_id for c in load_claims()]
@@ -167,3 +169,35 @@ def test_larger_study():
             assert 0.90 <= cov <= 0.99, (row.claim_id, arm, cov)
         assert row.type1_error <= 0.09, row.claim_id
         assert row.power >= 0.8, row.claim_id
+
+
+# ----------------------------------------------------------------------------- the document
+
+def test_write_markdown_keeps_the_commentary(small_table, tmp_path):
+    table = small_table.copy()
+    table.attrs.update(n_datasets=40, members=100, seed=3, workers=2, n_resamples=399, seconds=12.3)
+    text = to_markdown(table)
+    assert text.rstrip().endswith(END_MARKER)
+    path = tmp_path / "validation.md"
+    assert write_markdown(path, text) == text == path.read_text(encoding="utf-8")
+    path.write_text(text.replace("seed 3", "seed 4") + "\n## Notes\n\nWritten by hand.\n", encoding="utf-8")
+    kept = write_markdown(path, text)
+    assert kept == text + "\n## Notes\n\nWritten by hand.\n" == path.read_text(encoding="utf-8")
+
+
+def test_the_shipped_document_has_its_commentary_after_the_marker():
+    doc = (Path(__file__).resolve().parents[1] / "docs" / "validation.md").read_text(encoding="utf-8")
+    generated, commentary = doc.split(END_MARKER)
+    assert "`python -m ssi_kit.validation --datasets 2000 --out docs/validation.md`" in generated
+    assert "## What the study changed in the claims engine" in commentary
+    assert "## Known limitations" in commentary
+
+
+def test_cli_refuses_bad_numbers(capsys):
+    for argv in (["--datasets", "0"], ["--workers", "0"], ["--members", "x"], ["--resamples", "-1"]):
+        with pytest.raises(SystemExit) as err:
+            main(argv)
+        assert err.value.code == 2
+        assert "expected a whole number" in capsys.readouterr().err
+    with pytest.raises(UsageError):
+        validation_records(n_datasets=0)

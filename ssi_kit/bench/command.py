@@ -14,6 +14,7 @@ BENCHMARKS = {
     "network": "network top %% vs a DuckDB join and group-by",
     "claims": "the claims battery at 10k-100k sellers",
     "full": "full scoring to Parquet: time and peak memory (pandas engine; Dask at small sizes)",
+    "process": "ssi-kit score as a whole process vs a DuckDB process (window sums + COPY), CSV and Parquet",
 }
 _DESCRIPTION = ("make bench: the kit's speed against naive and database peers on the same data, in one run. "
                 "Prints tables and writes scoring.csv and scale.csv into --out.")
@@ -66,7 +67,20 @@ def _parser() -> argparse.ArgumentParser:
     g = p.add_argument_group("claims")
     g.add_argument("--claims-sellers", type=parse_sizes, default=[1e4, 3e4, 1e5])
     g.add_argument("--claims-months", type=int, default=15)
+    g = p.add_argument_group("process")
+    g.add_argument("--process-members", type=int, default=2000, help="sellers (default 2000: 1.46M seller-days)")
+    g.add_argument("--process-months", type=int, default=24)
+    g.add_argument("--process-inputs", type=_formats, default=["csv", "parquet"],
+                   help="formats of the input tables, comma-separated (default csv,parquet)")
+    g.add_argument("--process-repeat", type=int, default=2, help="runs of each process, best kept")
     return p
+
+
+def _formats(text: str) -> list[str]:
+    names = [part.strip() for part in text.split(",") if part.strip()]
+    if not names or any(n not in ("csv", "parquet") for n in names):
+        raise argparse.ArgumentTypeError(f"expected csv and/or parquet, comma-separated, got {text!r}")
+    return names
 
 
 def _log(message: str) -> None:
@@ -77,6 +91,7 @@ def _scale_rows(args, cache: Path, cap) -> list:
     from .claims import claims_rows
     from .full import full_rows
     from .network import network_rows
+    from .process import process_rows
     from .window import window_rows
 
     rows = []
@@ -89,6 +104,9 @@ def _scale_rows(args, cache: Path, cap) -> list:
         rows += claims_rows(cache, args.claims_sellers, months=args.claims_months, cap_bytes=cap, log=_log)
     if "full" in args.only:
         rows += full_rows(cache, args.sizes, months=args.window_months, cap_bytes=cap, log=_log)
+    if "process" in args.only:
+        rows += process_rows(cache, members=args.process_members, months=args.process_months,
+                             inputs=args.process_inputs, repeat=args.process_repeat, log=_log)
     return rows
 
 

@@ -45,8 +45,8 @@ def _mark(path: Path) -> Path:
     return path
 
 
-def window_dataset(cache, members: int, months: int = 24, seed: int = 0) -> Path:
-    """Directory of a simulated dataset (Parquet) of ``members`` sellers, simulated when absent.
+def window_dataset(cache, members: int, months: int = 24, seed: int = 0, fmt: str = "parquet") -> Path:
+    """Directory of a simulated dataset of ``members`` sellers, simulated when absent.
 
     Parameters
     ----------
@@ -54,6 +54,8 @@ def window_dataset(cache, members: int, months: int = 24, seed: int = 0) -> Path
         Folder holding the cached datasets.
     members, months, seed : int
         Passed to :class:`ssi_kit.simulate.SimulationConfig`.
+    fmt : {"parquet", "csv"}
+        Format of the tables (a CSV dataset's folder name ends in ``-csv``).
 
     Returns
     -------
@@ -61,10 +63,10 @@ def window_dataset(cache, members: int, months: int = 24, seed: int = 0) -> Path
     """
     from ..simulate import SimulationConfig, simulate_dataset
 
-    path = Path(cache) / f"sim-{members}x{months}mo-seed{seed}"
+    path = Path(cache) / f"sim-{members}x{months}mo-seed{seed}{'' if fmt == 'parquet' else '-' + fmt}"
     if not _ready(path):
         sim = simulate_dataset(SimulationConfig(members=members, months=months, seed=seed))
-        write_dataset(sim.tables, path, fmt="parquet", replace=True)
+        write_dataset(sim.tables, path, fmt=fmt, replace=True)
         del sim
         _mark(path)
     return path

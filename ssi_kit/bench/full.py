@@ -24,9 +24,12 @@ PEAK_TARGET_GB = 4.0
 
 def _score_to_parquet(data_dir: str, out: str, engine: str = "pandas") -> int:
     from ..jobs import score_to_dir
+    from ..scoring.engines import get_engine
 
-    path = score_to_dir(data_dir, out, fmt="parquet", engine=engine, workers=2)
-    return path.stat().st_size
+    # a local cluster of 2 workers for a distributed engine; the pandas engine takes none
+    workers = 2 if get_engine(engine).distributed else None
+    result = score_to_dir(data_dir, out, formats=("parquet",), engine=engine, workers=workers)
+    return result.path.stat().st_size
 
 
 def full_scoring_to_parquet(data_dir, engine: str = "pandas", cap_bytes=None) -> tuple[float, int]:

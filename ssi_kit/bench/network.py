@@ -41,7 +41,7 @@ def network_graph(sellers: int, directed_edges: float, seed: int = 0):
     """A simulator-shaped graph of about ``directed_edges`` directed edges and one day's SSI.
 
     Uses the simulator's private connection generator
-    (``ssi_kit.simulate.model._connections``) with ``mean_connections`` set to
+    (``ssi_kit.simulate.model.draw_connections``) with ``mean_connections`` set to
     ``directed_edges / sellers`` and the default teams and within-team share; base
     SSI levels are the simulator's ``100 * Beta(a, a)``, rounded to 0.1 point as
     LinkedIn reports them (so some scores tie).
@@ -61,14 +61,14 @@ def network_graph(sellers: int, directed_edges: float, seed: int = 0):
         Directed edges, both directions of every tie, sorted by ``u``.
     """
     from ..simulate import SimulationConfig
-    from ..simulate.model import _connections
+    from ..simulate.model import draw_connections
 
     n = max(10, int(sellers))
     cfg = SimulationConfig(members=n, mean_connections=max(1.0, float(directed_edges) / n), seed=seed)
     rng = np.random.default_rng(seed)
     team = rng.integers(0, cfg.teams, n)
     level = rng.beta(cfg.ssi_concentration, cfg.ssi_concentration, n)
-    u, v = _connections(cfg, team, level, rng)
+    u, v = draw_connections(cfg, team, level, rng)
     return np.round(100.0 * level, 1)[None, :], u, v
 
 
@@ -173,7 +173,7 @@ def _network_row(path, count: int, sellers: int, repeat: int, cap_bytes):
               unit="directed edges", peer=f"DuckDB {_version()}: edges JOIN scores x2, GROUP BY u, "
               f"{cpu_count()} threads, tables built before timing", limit=1.5, target="ratio <= 1.5",
               note=f"{count / 2:,.0f} undirected ties, {count / sellers:.1f} connections per seller; "
-              "graph from the simulator's private _connections()")
+              "graph from the simulator's draw_connections()")
     ours, why = attempt(ours_network, path, setup=load_graph, reduce=ours_pct, repeat=repeat,
                         cap_bytes=cap_bytes)
     if ours is None:

@@ -19,11 +19,12 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from ..io import ACTIVITY_COUNTS, PILLARS, Dataset, validate_tables
+from ..io import PILLARS, Dataset, validate_tables
 from ..scoring import load_spec, score_dataset
 from ..scoring.chunks import pillar_points
 from ..scoring.engine import apply_transform
 from ..scoring.features import Grid, compute_inputs, day_numbers
+from ..scoring.sources import SOURCES, columns_read, counts_days
 
 __all__ = ["run", "report", "naive_pillars", "numpy_pillars", "bench_dataset"]
 
@@ -94,8 +95,8 @@ def _naive_input(item, acts, profs, peers, day) -> float:
         inside = row["date"] <= day and (item.window is None or (day - row["date"]).days < item.window)
         if not inside:
             continue
-        if item.source == "active_days":
-            total += any((row.get(c) or 0) > 0 for c in ACTIVITY_COUNTS if not pd.isna(row.get(c)))
+        if counts_days(item):
+            total += any((row.get(c) or 0) > 0 for c in columns_read(item) if not pd.isna(row.get(c)))
         else:
             total += sum(0 if pd.isna(row.get(c)) else row[c] for c in item.columns)
     return total
@@ -111,12 +112,11 @@ def _dense(dataset: Dataset, spec, days: np.ndarray) -> dict:
     t = day_numbers(act["date"]) - first
     dense = {}
     for item in spec.inputs:
-        key = item.columns if item.source == "activity" else (item.source,)
-        if item.source in ("activity", "active_days") and key not in dense:
+        key = (item.source,) if counts_days(item) else item.columns
+        if SOURCES[item.source].windowed and key not in dense:
             m = np.zeros((len(ids), width), dtype=np.int64)
-            cols = ACTIVITY_COUNTS if item.source == "active_days" else item.columns
-            vals = sum(act[c].to_numpy(dtype=np.int64, na_value=0) for c in cols if c in act)
-            np.add.at(m, (s, t), (vals > 0) if item.source == "active_days" else vals)
+            vals = sum(act[c].to_numpy(dtype=np.int64, na_value=0) for c in columns_read(item) if c in act)
+            np.add.at(m, (s, t), (vals > 0) if counts_days(item) else vals)
             dense[key] = m
     grid = Grid(len(ids), days)
     static, _ = compute_inputs({k: v for k, v in dataset.tables.items() if k in ("profiles", "connections")},
@@ -130,8 +130,8 @@ def numpy_pillars(prepared: dict, spec, days: np.ndarray) -> np.ndarray:
     totals = np.zeros((4, len(days) * next(iter(prepared["dense"].values())).shape[0]))
     for p, pillar in enumerate(PILLARS):
         for item in spec.pillar_inputs(pillar):
-            if item.source in ("activity", "active_days"):
-                m = prepared["dense"][item.columns if item.source == "activity" else (item.source,)]
+            if SOURCES[item.source].windowed:
+                m = prepared["dense"][(item.source,) if counts_days(item) else item.columns]
                 c = np.concatenate([np.zeros((m.shape[0], 1), np.int64), np.cumsum(m, axis=1)], axis=1)
                 lo = np.zeros_like(pos) if item.window is None else np.maximum(pos - item.window, 0)
                 x = (c[:, pos + 1] - c[:, lo + 1 if item.window is not None else lo]).ravel()

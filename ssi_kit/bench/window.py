@@ -39,12 +39,13 @@ from ..io import ACTIVITY_COUNTS
 from ..scoring import load_spec
 from ..scoring.chunks import block_tables, seller_blocks
 from ..scoring.features import Grid, compute_inputs, day_numbers
+from ..scoring.sources import columns_read, counts_days, windowed_sources
 from ..scoring.spec import ScoringSpec
 
 __all__ = ["window_inputs", "window_keys", "grid_shape", "ours_window_sums", "duckdb_window_sums",
            "window_sql", "pandas_window_sums", "sample_cells", "WINDOW_SOURCES"]
 
-WINDOW_SOURCES = ("activity", "active_days")
+WINDOW_SOURCES = windowed_sources()
 _ACTIVE = ("__active__",)
 
 
@@ -58,7 +59,7 @@ def window_keys(inputs) -> list[tuple[tuple[str, ...], int | None]]:
     """Distinct ``(columns, window)`` pairs of the inputs, in order (``('__active__',)`` for active days)."""
     keys: list = []
     for item in inputs:
-        key = (item.columns if item.source == "activity" else _ACTIVE, item.window)
+        key = (_summed(item), item.window)
         if key not in keys:
             keys.append(key)
     return keys
@@ -66,8 +67,12 @@ def window_keys(inputs) -> list[tuple[tuple[str, ...], int | None]]:
 
 def _key_index(inputs) -> np.ndarray:
     keys = window_keys(inputs)
-    return np.array([keys.index((i.columns if i.source == "activity" else _ACTIVE, i.window))
-                     for i in inputs])
+    return np.array([keys.index((_summed(i), i.window)) for i in inputs])
+
+
+def _summed(item) -> tuple[str, ...]:
+    """What an input sums per row: its columns, or ``_ACTIVE`` when it counts active days."""
+    return _ACTIVE if counts_days(item) else item.columns
 
 
 def _columns(data_dir: Path, inputs) -> list[str]:
@@ -75,7 +80,7 @@ def _columns(data_dir: Path, inputs) -> list[str]:
     have = set(pq.read_schema(Path(data_dir) / "activity.parquet").names)
     wanted = set()
     for item in inputs:
-        wanted.update(ACTIVITY_COUNTS if item.source == "active_days" else item.columns)
+        wanted.update(columns_read(item))
     return [c for c in ACTIVITY_COUNTS if c in wanted and c in have]
 
 

@@ -12,7 +12,7 @@ import pandas as pd
 
 from ..io import Dataset
 from ..scoring import score_days
-from ..scoring.chunks import from_micro
+from ..scoring.micro import from_micro
 from ..scoring.engine import score_blocks
 from ..scoring.features import day_numbers
 from .estimators import Untestable

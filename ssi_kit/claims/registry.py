@@ -2,8 +2,9 @@
 
 The registry is YAML: the shipped one is package data (``ssi_kit/claims/claims.yaml``,
 read with :mod:`importlib.resources`), and a user adds a claim by writing an entry
-of one of :data:`CLAIM_TYPES` with its parameters.  :func:`load_claims` validates
-every entry and reports every problem at once.
+of one of the types of :data:`ssi_kit.claims.types.CLAIM_TYPES` with its parameters.
+:func:`load_claims` validates every entry and reports every problem at once; what a type
+requires comes from its record.
 """
 from __future__ import annotations
 
@@ -15,21 +16,11 @@ from typing import Mapping
 
 from ..exceptions import InputError
 from ..io.safe_yaml import describe_key, describe_value, load_yaml
+from .types import CLAIM_TYPES, GROUP_PARAMS, ClaimType
 
 __all__ = ["ClaimSpec", "GroupRule", "load_claims", "parse_claims", "default_claims_path", "DEFAULT_CLAIMS",
-           "CLAIM_TYPES", "RATIO_TYPES"]
+           "CLAIM_TYPES"]
 
-#: Claim type -> (required params, optional params with defaults).
-CLAIM_TYPES: Mapping[str, tuple[tuple[str, ...], Mapping]] = MappingProxyType({
-    "ratio_of_means": (("outcome", "high", "low"), {}),
-    "risk_ratio": (("outcome", "high", "low"), {}),
-    "share_exceeding": (("outcome", "group"), {}),
-    "paired_median_shift": (("event",), {"window_days": 90}),
-    "slope": (("outcome",), {"per": 10}),
-    "growth_ratio": (("column",), {}),
-})
-#: Types whose quantity is a ratio (tested on the log scale; margin is a factor).
-RATIO_TYPES = ("ratio_of_means", "risk_ratio", "growth_ratio")
 _REQUIRED = ("claim_id", "type", "statement", "published", "null_value")
 _OPTIONAL = ("source", "year", "primary_source", "definition", "ambiguity", "margin", "params")
 #: Params naming a column or event of the dataset (text).
@@ -93,9 +84,14 @@ class ClaimSpec:
     ambiguity: str = ""
 
     @property
+    def claim_type(self) -> ClaimType:
+        """The record of the claim's type (:data:`ssi_kit.claims.types.CLAIM_TYPES`)."""
+        return CLAIM_TYPES[self.type]
+
+    @property
     def is_ratio(self) -> bool:
         """Whether the quantity is a ratio (log scale, multiplicative margin)."""
-        return self.type in RATIO_TYPES
+        return self.claim_type.is_ratio
 
     def equivalence_bounds(self) -> tuple[float, float]:
         """The equivalence interval around the published value."""
@@ -186,7 +182,7 @@ def _parse_entry(index, entry, problems) -> ClaimSpec | None:
                             f"(at most {_MAX_NUMBER:g} in size), got {describe_value(entry.get(key))}.")
     params = _params(where, kind, entry.get("params") or {}, problems)
     for key in ("published", "null_value"):
-        if kind in RATIO_TYPES and nums[key] is not None and nums[key] <= 0:
+        if kind is not None and CLAIM_TYPES[kind].is_ratio and nums[key] is not None and nums[key] <= 0:
             problems.append(f"{where}: a ratio's {key} must be > 0.")
     if nums["published"] is not None and nums["published"] == nums["null_value"]:
         problems.append(f"{where}: published must differ from null_value (a claim needs a direction).")
@@ -212,7 +208,7 @@ def _params(where, kind, params, problems) -> dict:
     if not isinstance(params, dict):
         problems.append(f"{where}: params must be a mapping.")
         return {}
-    required, optional = CLAIM_TYPES[kind]
+    required, optional = CLAIM_TYPES[kind].required, CLAIM_TYPES[kind].optional
     out = {**optional, **params}
     missing = [k for k in required if k not in params]
     extra = sorted(describe_key(k) for k in params if k not in required and k not in optional)
@@ -220,7 +216,7 @@ def _params(where, kind, params, problems) -> dict:
         problems.append(f"{where}: params needs {', '.join(missing)} for type {kind}.")
     if extra:
         problems.append(f"{where}: unknown param(s) {', '.join(extra)} for type {kind}.")
-    for key in ("high", "low"):
+    for key in GROUP_PARAMS:
         if key in params:
             try:
                 out[key] = GroupRule.parse(params[key])

@@ -11,7 +11,7 @@ from .verdicts import describe_verdict
 
 __all__ = ["ClaimResult", "ClaimsReport", "CSV_COLUMNS"]
 
-#: Columns of claims.csv: the product brief's, then the kit's additions.
+#: Columns of claims.csv: the contract's (docs/contract.md), then the kit's additions.
 CSV_COLUMNS = (
     "claim_id", "n", "published", "estimate", "ci_low", "ci_high", "null_value", "p_value",
     "p_adjusted", "power", "verdict",
@@ -24,7 +24,7 @@ CSV_COLUMNS = (
 class ClaimResult:
     """The test of one claim on one dataset.
 
-    ``verdict`` follows the brief's rules on the 95% interval; ``reason`` says why a
+    ``verdict`` follows the contract's rules on the 95% interval; ``reason`` says why a
     claim is ``untestable``; ``notes`` carry caveats (e.g. regression to the mean).
     """
 

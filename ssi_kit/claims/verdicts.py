@@ -1,4 +1,4 @@
-"""Verdicts from a 95% confidence interval, exactly as the product brief defines them."""
+"""Verdicts from a 95% confidence interval, exactly as the contract defines them (docs/contract.md)."""
 from __future__ import annotations
 
 import math

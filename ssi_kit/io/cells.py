@@ -49,6 +49,10 @@ def neutralize_text(text):
 def neutralize_formulas(frame: pd.DataFrame) -> pd.DataFrame:
     """A copy of ``frame`` whose formula-looking text cells and column names start with ``'``.
 
+    Cheap on large frames: a categorical column is changed through its categories
+    (each once), a column of pandas' string dtype by vectorized string kernels; only
+    ``object`` columns are looked at cell by cell.
+
     Parameters
     ----------
     frame : pandas.DataFrame
@@ -59,32 +63,54 @@ def neutralize_formulas(frame: pd.DataFrame) -> pd.DataFrame:
         Same shape, index and dtypes (a categorical column stays categorical);
         numeric, boolean and date columns are untouched.  The input is not changed.
     """
-    out = frame.copy()
-    for position, column in enumerate(frame.columns):
-        series = frame.iloc[:, position]
-        if isinstance(series.dtype, pd.CategoricalDtype):
-            cats = series.cat.categories
-            if any(looks_like_formula(c) for c in cats):
-                new = [neutralize_text(c) for c in cats]
-                out.isetitem(position, series.cat.rename_categories(new) if len(set(new)) == len(new)
-                             else series.astype(object).map(neutralize_text))
-        elif pd.api.types.is_object_dtype(series.dtype) or pd.api.types.is_string_dtype(series.dtype):
-            if series.map(looks_like_formula, na_action="ignore").fillna(False).astype(bool).any():
-                out.isetitem(position, series.map(neutralize_text, na_action="ignore"))
+    out = _text_map(frame, neutralize_text, looks_like_formula, _starts_like_formula)
     if any(looks_like_formula(c) for c in out.columns):
         out.columns = [neutralize_text(c) for c in out.columns]
     return out
 
 
-def _text_map(frame: pd.DataFrame, func) -> pd.DataFrame:
-    """A copy of ``frame`` with ``func`` applied to the strings of its text columns."""
-    out = frame.copy()
+def _starts_like_formula(series: pd.Series) -> pd.Series:
+    """Vectorized :func:`looks_like_formula` of a column of pandas' string dtype (missing: False)."""
+    return series.str.startswith(FORMULA_START).fillna(False).astype(bool)
+
+
+def _has_carriage_return(series: pd.Series) -> pd.Series:
+    """Which cells of a column of pandas' string dtype hold a carriage return (missing: False)."""
+    return series.str.contains("\r", regex=False).fillna(False).astype(bool)
+
+
+def _lines(text: str) -> str:
+    """``text`` with ``\\r\\n`` and ``\\r`` as ``\\n``."""
+    return text.replace("\r\n", "\n").replace("\r", "\n")
+
+
+def _has_cr(text) -> bool:
+    return isinstance(text, str) and "\r" in text
+
+
+def _text_map(frame: pd.DataFrame, func, test, vector_test) -> pd.DataFrame:
+    """A shallow copy of ``frame`` with ``func`` applied to the text cells where ``test`` holds.
+
+    ``func`` maps a str to a str, ``test`` says which strings it changes and
+    ``vector_test`` is ``test`` over a column of pandas' string dtype.  Columns
+    with nothing to change are shared with ``frame``, not copied.
+    """
+    out = frame.copy(deep=False)
     for position in range(frame.shape[1]):
         series = frame.iloc[:, position]
-        if pd.api.types.is_object_dtype(series.dtype) or pd.api.types.is_string_dtype(series.dtype):
-            out.isetitem(position, series.map(lambda v: func(v) if isinstance(v, str) else v))
-        elif isinstance(series.dtype, pd.CategoricalDtype):
-            out.isetitem(position, series.astype(object).map(lambda v: func(v) if isinstance(v, str) else v))
+        if isinstance(series.dtype, pd.CategoricalDtype):
+            cats = series.cat.categories
+            if any(test(c) for c in cats):
+                new = [func(c) if test(c) else c for c in cats]
+                out.isetitem(position, series.cat.rename_categories(new) if len(set(new)) == len(new)
+                             else series.astype(object).map(lambda v: func(v) if test(v) else v))
+        elif pd.api.types.is_string_dtype(series.dtype) and not pd.api.types.is_object_dtype(series.dtype):
+            hit = vector_test(series)
+            if hit.any():
+                out.isetitem(position, series.where(~hit, series[hit].map(func)))
+        elif pd.api.types.is_object_dtype(series.dtype):
+            if series.map(test, na_action="ignore").fillna(False).astype(bool).any():
+                out.isetitem(position, series.map(lambda v: func(v) if test(v) else v, na_action="ignore"))
     return out
 
 
@@ -101,8 +127,4 @@ def for_spreadsheets(frame: pd.DataFrame) -> pd.DataFrame:
         A copy; see :func:`neutralize_formulas`.  Text cells holding a carriage
         return get line feeds instead (``\\r\\n`` and ``\\r`` become ``\\n``).
     """
-    out = neutralize_formulas(frame)
-    if any(series.astype(object).map(lambda v: isinstance(v, str) and "\r" in v).any()
-           for _, series in out.select_dtypes(include=["object", "string", "category"]).items()):
-        out = _text_map(out, lambda v: v.replace("\r\n", "\n").replace("\r", "\n"))
-    return out
+    return _text_map(neutralize_formulas(frame), _lines, _has_cr, _has_carriage_return)

@@ -1,4 +1,4 @@
-"""Read, validate and write dataset directories (the input contract of DESIGN.md).
+"""Read, validate and write dataset directories (the input contract of docs/contract.md).
 
 A dataset is a directory of tables, each ``NAME.csv`` or ``NAME.parquet``.  Only
 ``members`` is always required; computations ask for the tables they need with
@@ -13,9 +13,12 @@ from pathlib import Path
 import pandas as pd
 
 from ..exceptions import DatasetError, InputError, MissingTableError, Problem, UsageError
-from .atomic import LOCK_NAME, atomic_directory, atomic_file, atomic_files, recover_set
+from .atomic import LOCK_NAME, atomic_directory, atomic_files, recover_set
+from .digests import file_sha256, trusted_digests
+from .parse import column_kind, parse_column
 from .raw import RawTable, UnreadableTable, read_raw
 from .schemas import MODELS, TABLE_NAMES, frame_columns, table_key
+from .stream import write_blocks
 from .validate import check_member_ids, key_order, validate_raw
 
 __all__ = ["Dataset", "load_dataset", "validate_tables", "write_dataset", "write_table", "check_dataset_folder",
@@ -96,9 +99,18 @@ def validate_tables(raw_tables: Mapping[str, pd.DataFrame], *, files=None,
     return typed
 
 
-def _check_all(raw_tables: Mapping[str, RawTable], files,
-               csv) -> tuple[dict[str, pd.DataFrame], list[Problem]]:
-    typed, problems, in_order = {}, [], {}
+def _check_all(raw_tables: Mapping[str, RawTable], files, csv,
+               trusted: Mapping[str, tuple[pd.DataFrame, bool]] | None = None
+               ) -> tuple[dict[str, pd.DataFrame], list[Problem]]:
+    """Validate ``raw_tables`` and sort every table; ``trusted`` ones (typed, in order) are not checked.
+
+    Seller ids are checked against ``members`` in every table, except a trusted
+    table when ``members`` is trusted too (the ids were checked when validated).
+    """
+    trusted = trusted or {}
+    typed = {name: frame for name, (frame, _) in trusted.items()}
+    in_order = {name: ordered for name, (_, ordered) in trusted.items()}
+    problems = []
     for name, raw in raw_tables.items():
         try:
             typed[name], found, in_order[name] = validate_raw(
@@ -111,7 +123,7 @@ def _check_all(raw_tables: Mapping[str, RawTable], files,
     if members_ok:
         known = pd.Index(typed["members"]["member_id"])
         for name, table in typed.items():
-            if name != "members":
+            if name != "members" and not (name in trusted and "members" in trusted):
                 problems += check_member_ids(name, table, known, file=files.get(name),
                                              csv=csv.get(name, True))
     if problems:
@@ -140,11 +152,13 @@ def _sorted(name: str, table: pd.DataFrame, in_order: bool | None = None) -> pd.
 
 
 def load_dataset(path, tables: Iterable[str] | None = None,
-                 columns: Mapping[str, Iterable[str]] | None = None) -> Dataset:
+                 columns: Mapping[str, Iterable[str]] | None = None, *, trusted=None) -> Dataset:
     """Read and validate a dataset directory.
 
     Tables are read, parsed and checked column by column, so memory stays near
     the size of the typed result; rows already in key order are not re-sorted.
+    A table whose file was validated before (``trusted``) is read, parsed,
+    typed and sorted alike, but not checked again.
 
     Parameters
     ----------
@@ -162,6 +176,17 @@ def load_dataset(path, tables: Iterable[str] | None = None,
         column is (:meth:`Dataset.require` names it if a computation needs
         it).  Tables not named here are read whole; naming a table does not
         add it to ``tables``.
+    trusted : mapping or path-like, optional
+        The sha256 digests of table files already validated, e.g. by the
+        ``ssi-kit report`` that runs the notebooks: table name -> hex digest,
+        or table name -> ``{"file": name, "sha256": digest}`` (a report
+        manifest's ``inputs``, see :func:`~ssi_kit.io.digests.input_checksums`; a whole manifest
+        with an ``inputs`` entry is accepted too), or the path of a JSON file
+        holding either (empty: none).  A table whose file, once read, has this
+        digest (and this file name, when given) is typed exactly as validation
+        would type it, without the checks; any other table is validated.  A
+        trusted table's seller ids are checked against ``members`` unless
+        ``members`` is trusted too.
 
     Returns
     -------
@@ -172,8 +197,10 @@ def load_dataset(path, tables: Iterable[str] | None = None,
     DatasetError
         With every problem found, when any table breaks the contract.
     InputError
-        When ``path`` is not a directory, or ``tables`` or ``columns`` names an
-        unknown table.
+        When ``path`` is not a directory, ``tables`` or ``columns`` names an
+        unknown table, or the ``trusted`` file cannot be read.
+    UsageError
+        When ``trusted`` is not of the shape described.
     """
     path = Path(path)
     if not path.is_dir():
@@ -182,22 +209,68 @@ def load_dataset(path, tables: Iterable[str] | None = None,
     wanted = ["members"] + [t for t in (tables or TABLE_NAMES) if t != "members"]
     _refuse_unknown_tables(wanted)
     keep = _columns_to_read(columns)
+    digests = trusted_digests(trusted)
     files, problems = _find_files(path, wanted)
     if "members" not in files and not any(p.table == "members" for p in problems):
         problems.append(Problem("members", None, "the table members.csv or members.parquet in "
                                 f"{path} (it is always required)"))
-    raw = {}
+    raw, known_good = {}, {}
     for name, file in files.items():
-        table, problem = read_raw(name, file, keep.get(name))
+        table, typed, problem = _read_table(name, file, keep.get(name), digests.get(name))
         if problem:
             problems.append(problem)
+        elif typed is not None:
+            known_good[name] = typed
         else:
             raw[name] = table
     typed, found = _check_all(raw, {n: str(f) for n, f in files.items()},
-                              {n: f.suffix == ".csv" for n, f in files.items()})
+                              {n: f.suffix == ".csv" for n, f in files.items()}, known_good)
     if problems or found:
         raise DatasetError(problems + found)
-    return Dataset(tables=typed, path=path, files=files)
+    return Dataset(tables={n: typed[n] for n in files}, path=path, files=files)
+
+
+def _read_table(name: str, file: Path, keep, entry) -> tuple[RawTable | None, tuple | None, Problem | None]:
+    """Read one table file: raw (to validate), or typed and in-order flag when ``entry`` vouches for it.
+
+    The digest is taken before and after the table is read: a file changed
+    meanwhile is read again and validated.
+    """
+    table, problem = read_raw(name, file, keep)
+    if problem or not _trusts(entry, file):
+        return table, None, problem
+    typed = _typed_unchecked(name, table)
+    if typed is not None and _trusts(entry, file):
+        return None, typed, None
+    table, problem = read_raw(name, file, keep)
+    return table, None, problem
+
+
+def _typed_unchecked(name: str, raw: RawTable) -> tuple[pd.DataFrame, bool] | None:
+    """A trusted table typed as :func:`~ssi_kit.io.validate.validate_raw` types it, without its checks.
+
+    Each column is parsed into its contract type (:func:`~ssi_kit.io.parse.parse_column`)
+    and released; columns outside the contract are kept as read.  Returns the
+    frame (columns in file order) and whether its rows are in key order, or None
+    when a cell does not parse (the file is then validated as usual).
+    """
+    schema = MODELS[name].to_schema().columns
+    typed = {}
+    for column in raw.names:
+        if column in schema:
+            typed[column], bad = parse_column(raw.column(column), column_kind(schema[column].dtype))
+            if bad.any():
+                return None
+        else:
+            typed[column] = raw.column(column)
+        raw.release(column)
+    in_order, _ = key_order(typed, table_key(name))
+    return pd.DataFrame({n: typed.pop(n).array for n in raw.names}, index=raw.index, copy=False), in_order
+
+
+def _trusts(entry: tuple[str | None, str] | None, file: Path) -> bool:
+    """Whether ``file`` is the one a trusted ``(file name, sha256)`` entry vouches for."""
+    return entry is not None and entry[0] in (None, file.name) and file_sha256(file) == entry[1]
 
 
 def _refuse_unknown_tables(names: Iterable[str], where: str = "") -> None:
@@ -225,6 +298,9 @@ def _columns_to_read(columns: Mapping[str, Iterable[str]] | None) -> dict[str, f
 def write_table(table: pd.DataFrame, path, *, verbatim: bool = False) -> None:
     """Write one table atomically as CSV (ISO dates, true/false) or Parquet by suffix.
 
+    The one writer of :func:`ssi_kit.io.stream.write_blocks` (one block): the same
+    bytes as a streamed table, its CSV format documented there.
+
     Parameters
     ----------
     table : pandas.DataFrame
@@ -239,12 +315,8 @@ def write_table(table: pd.DataFrame, path, *, verbatim: bool = False) -> None:
     from .cells import for_spreadsheets
 
     path = Path(path)
-    with atomic_file(path) as tmp:
-        if path.suffix == ".parquet":
-            table.to_parquet(tmp, index=False)
-        else:
-            shown = table if verbatim else for_spreadsheets(table)
-            _for_csv(shown).to_csv(tmp, index=False, lineterminator="\n")
+    shown = table if verbatim or path.suffix == ".parquet" else for_spreadsheets(table)
+    write_blocks([shown], path)
 
 
 def write_tables(tables: Mapping[str, pd.DataFrame], directory, *, label: str = "tables") -> None:
@@ -262,17 +334,6 @@ def write_tables(tables: Mapping[str, pd.DataFrame], directory, *, label: str = 
     with atomic_files(directory, label) as stage:
         for fname, table in tables.items():
             write_table(table, stage / fname)
-
-
-def _for_csv(table: pd.DataFrame) -> pd.DataFrame:
-    out = table.copy()
-    for col in out.columns:
-        s = out[col]
-        if pd.api.types.is_datetime64_any_dtype(s.dtype):
-            out[col] = s.dt.strftime("%Y-%m-%d")
-        elif pd.api.types.is_bool_dtype(s.dtype):
-            out[col] = s.map({True: "true", False: "false"})
-    return out
 
 
 def write_dataset(tables: Mapping[str, pd.DataFrame], out, *, fmt: str = "csv",

@@ -23,7 +23,7 @@ from .dataset import Dataset, load_dataset
 from .parse import problem_from_mask
 from .raw import table_file_problem
 from .schemas import TABLE_NAMES, table_key
-from .validate import _expected, _key_label, check_member_ids, validate_table
+from .validate import check_member_ids, key_problem_words, validate_table
 
 __all__ = ["load_partitioned", "PARTITIONED_TABLES", "merge_problems", "duplicate_key_problem"]
 
@@ -185,6 +185,5 @@ def duplicate_key_problem(table: str, frame: pd.DataFrame, *, file: str | None,
     if not dup.any():
         return None
     where = frame.set_axis(pd.Index(frame["_row"].to_numpy()))  # positions in the file
-    check = "multiple_fields_uniqueness"  # worded as the in-memory validation words it
-    return problem_from_mask(table, _key_label(table, check), dup, where[key[0]],
-                             _expected(check, table), file=file, csv=csv)
+    label, expected = key_problem_words(table)  # worded as the in-memory validation words it
+    return problem_from_mask(table, label, dup, where[key[0]], expected, file=file, csv=csv)

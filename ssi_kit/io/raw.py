@@ -210,9 +210,11 @@ def read_raw(table: str, file: Path,
     try:
         if file.suffix == ".parquet":
             return _parquet(table, file, keep), None
-        raw = pd.read_csv(file, dtype=str, keep_default_na=False, skip_blank_lines=False,
-                          encoding="utf-8-sig",
-                          usecols=None if keep is None else (lambda c: c in keep))
+        raw = _arrow_csv(file, keep)
+        if raw is None:
+            raw = pd.read_csv(file, dtype=str, keep_default_na=False, skip_blank_lines=False,
+                              encoding="utf-8-sig",
+                              usecols=None if keep is None else (lambda c: c in keep))
     except pd.errors.EmptyDataError:
         return None, Problem(table, None, "a header row and data; the file is empty", file=str(file))
     except (UnicodeDecodeError, pd.errors.ParserError, OSError, ValueError) as err:
@@ -220,6 +222,35 @@ def read_raw(table: str, file: Path,
     raw = _without_blank_rows(raw, file, selected=keep is not None)
     columns = {c: raw[c] for c in raw.columns}
     return RawTable(list(raw.columns), raw.index, owned=columns), None
+
+
+def _arrow_csv(file: Path, keep: Collection[str] | None) -> pd.DataFrame | None:
+    """The columns of a well-formed CSV of two or more columns as text, read by Arrow; else None.
+
+    The common case, read in parallel and several times faster than pandas' parser.
+    Anything unusual (one column, a blank line, a row shorter than the header, text
+    that is not UTF-8, a header Arrow reads otherwise) returns None, and the caller
+    reads the file with pandas, whose behaviour on such files the kit documents.
+    The result is what pandas returns on the files read here: every field as text
+    (``""`` when empty) in pandas' string dtype, on a RangeIndex of the data rows.
+    """
+    with open(file, newline="", encoding="utf-8-sig") as handle:
+        names = csv_header(handle)
+    wanted = [n for n in names if keep is None or n in keep]
+    if len(names) < 2 or not wanted or len(set(names)) < len(names):
+        return None
+    try:
+        table = pa_csv.read_csv(
+            file, read_options=pa_csv.ReadOptions(block_size=MAX_LINE_BYTES),
+            parse_options=pa_csv.ParseOptions(newlines_in_values=True, ignore_empty_lines=False),
+            convert_options=pa_csv.ConvertOptions(
+                include_columns=wanted, column_types={n: pa.string() for n in wanted},
+                strings_can_be_null=False, quoted_strings_can_be_null=False))
+    except (pa.ArrowException, OSError, ValueError):
+        return None
+    if table.column_names != wanted:
+        return None
+    return pd.DataFrame({n: table.column(n).to_pandas() for n in wanted}, copy=False)
 
 
 def table_file_problem(table: str, file: Path) -> Problem | None:

@@ -18,15 +18,21 @@ import pandera.pandas as pa
 from ..exceptions import MAX_EXAMPLES, Problem
 from .parse import bad_cell_problems, column_kind, parse_column, problem_from_mask
 from .raw import RawTable
-from .schemas import FRAME_CHECK_COLUMNS, MODELS, frame_columns, table_key
+from .schemas import MODELS, frame_columns, row_check_column, table_key
 
-__all__ = ["validate_table", "validate_raw", "check_member_ids", "key_order"]
+__all__ = ["validate_table", "validate_raw", "check_member_ids", "key_order", "key_problem_words"]
 
 _CHECK_WORDS = {
     "not_nullable": "a value (the column may not be blank)",
     "field_uniqueness": "unique values (each appears once)",
     "multiple_fields_uniqueness": "one row per key ({key})",
     "dataframe_column_labels_unique": "unique column names",
+}
+#: Words for pandera's bound checks, filled from the check's ``statistics``.
+_BOUND_WORDS = {
+    "greater_than_or_equal_to": "a value of at least {min_value}",
+    "less_than_or_equal_to": "a value of at most {max_value}",
+    "in_range": "a value in range {min_value}, {max_value}",
 }
 
 
@@ -202,15 +208,9 @@ def _pandera_problems(table, schema, typed, raw: RawTable, parsed_bad, *, file,
     try:
         schema.validate(typed, lazy=True, inplace=True)
     except pa.errors.SchemaErrors as err:
-        cases = err.failure_cases
+        cases = _reported_cases(table, schema, err.failure_cases)
     else:
         return []
-    cases = cases[cases["index"].notna() & ~cases["check"].astype(str).str.startswith("dtype")]
-    frame_level = (cases["schema_context"] == "DataFrameSchema") | (
-        cases["check"] == "multiple_fields_uniqueness")
-    cases = cases.assign(label=cases["column"].where(~frame_level, None))
-    checks = cases["check"].astype(str)
-    cases.loc[checks.isin(list(FRAME_CHECK_COLUMNS)), "label"] = checks.map(FRAME_CHECK_COLUMNS)
     out = []
     for (label, check), grp in cases.groupby(["label", "check"], sort=True, dropna=False):
         label = None if pd.isna(label) else label
@@ -224,9 +224,36 @@ def _pandera_problems(table, schema, typed, raw: RawTable, parsed_bad, *, file,
         if mask.any():
             shown = raw.column(label) if label in raw else None
             problem = problem_from_mask(table, label or _key_label(table, check), mask, shown,
-                                        _expected(check, table), file=file, csv=csv)
+                                        grp["expected"].iloc[0], file=file, csv=csv)
             out.append(((1, label is None, label or "", str(check)), problem))
     return out
+
+
+def _reported_cases(table, schema: pa.DataFrameSchema, cases: pd.DataFrame) -> pd.DataFrame:
+    """The failure cases to report, each with the column it is reported under and its words.
+
+    A case is either one of pandera's built-in checks listed in :data:`_CHECK_WORDS`
+    or a failure of a check object of ``schema`` (found by its ``check_number``);
+    anything else (dtype failures: the parser already reported those cells) is dropped.
+    """
+    builtin = cases["check_number"].isna()
+    cases = cases[cases["index"].notna() & (~builtin | cases["check"].isin(list(_CHECK_WORDS)))]
+    which = ["schema_context", "column", "check", "check_number"]
+    kinds = cases[which].drop_duplicates()
+    words = [_case_words(table, schema, *case) for case in kinds.itertuples(index=False)]
+    kinds = kinds.assign(label=[w[0] for w in words], expected=[w[1] for w in words])
+    return cases.merge(kinds, on=which, how="left")
+
+
+def _case_words(table, schema, context, column, check, number) -> tuple[str | None, str]:
+    """The column one kind of failure case is reported under, and what was expected."""
+    whole_row = context == "DataFrameSchema"
+    if pd.isna(number):
+        key = getattr(MODELS[table].Config, "unique", None) or ()
+        label = None if whole_row or check == "multiple_fields_uniqueness" else column
+        return label, _CHECK_WORDS[check].format(key=", ".join(key))
+    obj = (schema.checks if whole_row else schema.columns[column].checks)[int(number)]
+    return (row_check_column(table, obj.name) if whole_row else column), _check_words(obj)
 
 
 def _columns_of(table, label, check) -> tuple[str, ...]:
@@ -242,16 +269,24 @@ def _key_label(table, check) -> str | None:
     return None
 
 
-def _expected(check: str, table: str) -> str:
-    if check in _CHECK_WORDS:
-        key = getattr(MODELS[table].Config, "unique", None) or ()
-        return _CHECK_WORDS[check].format(key=", ".join(key))
-    for prefix, words in (("greater_than_or_equal_to", "a value of at least {}"),
-                          ("less_than_or_equal_to", "a value of at most {}"),
-                          ("in_range", "a value in range {}")):
-        if check.startswith(prefix):
-            return words.format(check[len(prefix) + 1:-1])
-    return check
+def key_problem_words(table: str) -> tuple[str | None, str]:
+    """How a row repeating the key of ``table`` is reported: the column label and what was expected.
+
+    The label is ``member_id+date`` style for a multi-column key, None for a
+    single unique column; the same words the in-memory validation uses, for
+    checks of the key done elsewhere (partitioned tables).
+    """
+    check = "multiple_fields_uniqueness"
+    key = getattr(MODELS[table].Config, "unique", None) or ()
+    return _key_label(table, check), _CHECK_WORDS[check].format(key=", ".join(key))
+
+
+def _check_words(check: pa.Check) -> str:
+    """What a check object expects, from its name and statistics (else its error text)."""
+    words = _BOUND_WORDS.get(check.name)
+    if words is not None:
+        return words.format(**check.statistics)
+    return check.error or check.name
 
 
 def check_member_ids(table: str, typed: pd.DataFrame, known: pd.Index, *,

@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 import datetime as dt
-import hashlib
 import json
 import os
 import shutil
@@ -16,6 +15,7 @@ from .. import __version__
 from ..exceptions import SsiKitError, UsageError
 from ..io import atomic_directory, load_dataset
 from ..io.atomic import check_out_dir
+from ..io.digests import file_sha256, input_checksums
 from .complete import ReportIncomplete, check_report
 from .export import export_html, report_footer
 from .kernel import NotebookKernel
@@ -24,7 +24,8 @@ from .parameters import (check_dataset_parameters, check_parameters, check_team,
 from .readings import report_plan
 from .views import check_view_days
 
-__all__ = ["run_report", "check_reuse", "ReportFailed", "NOTEBOOKS", "STAGE_NOTEBOOKS", "notebook_dir"]
+__all__ = ["run_report", "check_reuse", "ReportFailed", "NOTEBOOKS", "STAGE_NOTEBOOKS", "notebook_dir",
+           "MANIFEST_FILE"]
 
 #: The report's notebooks, run in this order in one output folder.
 NOTEBOOKS = ("01_score.ipynb", "02_claims.ipynb", "03_report.ipynb")
@@ -37,6 +38,10 @@ REPORT_NOTEBOOK = "03_report.ipynb"
 REPORT_KIND = "ssi-kit report"
 #: Largest manifest.json read when checking whether OUT may be replaced.
 MAX_MANIFEST = 8 << 20
+#: The run folder's record.  It is first written before any notebook runs, with the checksums of
+#: the dataset just validated (``inputs``): its path is the ``trusted`` parameter of the notebooks
+#: that declare one, so they read those tables without validating them again.
+MANIFEST_FILE = "manifest.json"
 
 
 class ReportFailed(SsiKitError):
@@ -77,13 +82,6 @@ def _kernel(name: str | None) -> NotebookKernel:
     return NotebookKernel(name)
 
 
-def _checksums(files) -> dict:
-    out = {}
-    for name, path in sorted(files.items()):
-        out[name] = {"file": Path(path).name, "sha256": _sha256(Path(path))}
-    return out
-
-
 def _git_commit() -> str | None:
     try:
         res = subprocess.run(["git", "rev-parse", "HEAD"], cwd=Path(__file__).parent,
@@ -101,7 +99,9 @@ def run_report(dataset_dir, out, *, parameters=None, kernel_name=None, notebooks
     ----------
     dataset_dir : path-like
         Dataset directory, validated before any notebook runs (``team`` first, from
-        the members table alone).
+        the members table alone), and only then: the notebooks declaring ``trusted``
+        get the run's manifest, whose checksums of the files validated spare them
+        validating those tables again (:func:`ssi_kit.io.load_dataset`).
     out : path-like
         Output folder; may contain ``{date}`` and ``{hash}``.  It is replaced only
         by a complete run; a failed run goes to ``OUT/failed-run/`` when OUT holds
@@ -138,7 +138,7 @@ def run_report(dataset_dir, out, *, parameters=None, kernel_name=None, notebooks
     report_plan(dataset).require()  # readings, a computable score or both: else nothing to report
     check_dataset_parameters(params, dataset)
     check_view_days(dataset, params)  # start <= end, days within the data's span, memory
-    inputs = _checksums(dataset.files)
+    inputs = input_checksums(dataset.files)  # of the files just validated: the notebooks trust them
     reused = check_reuse(reuse, inputs, params) if reuse else None
     out = render_out(out, params, dataset_dir)
     had_report = _check_out(out, dataset_dir)
@@ -150,6 +150,7 @@ def run_report(dataset_dir, out, *, parameters=None, kernel_name=None, notebooks
     with atomic_directory(out, replace=True) as tmp:
         tmp = tmp.resolve()
         phases = _phases(sources, len(dataset["members"]), reused)
+        _write_manifest(tmp, manifest)  # "running", with the inputs the notebooks trust
         failure = _execute_all(sources, tmp, dataset_dir, given, _kernel(kernel_name), manifest, phases, step)
         if not failure and any(src.name == REPORT_NOTEBOOK for src in sources):
             step("exporting report.html")
@@ -191,7 +192,7 @@ def check_reuse(folder, inputs: dict, parameters: dict) -> dict:
         Naming every mismatch: reusing it would show other numbers than computing them.
     """
     folder = Path(folder)
-    path = folder / "manifest.json"
+    path = folder / MANIFEST_FILE
     try:
         manifest = json.loads(path.read_bytes()) if path.stat().st_size <= MAX_MANIFEST else None
     except (OSError, ValueError, UnicodeDecodeError):
@@ -204,7 +205,7 @@ def check_reuse(folder, inputs: dict, parameters: dict) -> dict:
         raise UsageError(f"--reuse {folder} cannot be reused for this run: {'; '.join(problems)}. Reuse "
                          "needs an organisation-wide run (no team) of the same dataset with the same scoring "
                          "and claims parameters; run without it to score and test again.")
-    return {"folder": str(folder.resolve()), "manifest_sha256": _sha256(path), "notebooks": list(STAGE_NOTEBOOKS)}
+    return {"folder": str(folder.resolve()), "manifest_sha256": file_sha256(path), "notebooks": list(STAGE_NOTEBOOKS)}
 
 
 def _reuse_problems(folder: Path, manifest: dict, inputs: dict, parameters: dict) -> list:
@@ -271,7 +272,8 @@ def _execute_all(sources, tmp, dataset_dir, params, kernel, manifest, phases, st
         entry = {"notebook": src.name, "start": dt.datetime.now(dt.timezone.utc).isoformat()}
         t0 = time.perf_counter()
         declared = notebook_parameters(src)
-        given = {**params, "dataset_dir": str(Path(dataset_dir).resolve()), "out_dir": str(tmp)}
+        given = {**params, "dataset_dir": str(Path(dataset_dir).resolve()), "out_dir": str(tmp),
+                 "trusted": str(tmp / MANIFEST_FILE)}
         try:
             kernel.execute(
                 str(src), str(tmp / src.name), cwd=str(tmp), progress_bar=False,
@@ -297,18 +299,10 @@ def _keep_failed(tmp: Path, target: Path, failure: dict) -> ReportFailed:
 def _write_manifest(folder: Path, manifest: dict) -> None:
     """Write ``manifest.json`` listing every file of ``folder`` with its size and sha256."""
     files = {}
-    for path in sorted(p for p in folder.rglob("*") if p.is_file() and p.name != "manifest.json"):
-        files[path.relative_to(folder).as_posix()] = {"size": path.stat().st_size, "sha256": _sha256(path)}
+    for path in sorted(p for p in folder.rglob("*") if p.is_file() and p.name != MANIFEST_FILE):
+        files[path.relative_to(folder).as_posix()] = {"size": path.stat().st_size, "sha256": file_sha256(path)}
     text = json.dumps({**manifest, "files": files}, indent=2) + "\n"
-    (folder / "manifest.json").write_text(text, encoding="utf-8")
-
-
-def _sha256(path: Path) -> str:
-    digest = hashlib.sha256()
-    with open(path, "rb") as handle:
-        for chunk in iter(lambda: handle.read(1 << 20), b""):
-            digest.update(chunk)
-    return digest.hexdigest()
+    (folder / MANIFEST_FILE).write_text(text, encoding="utf-8")
 
 
 def _check_out(out: Path, dataset_dir) -> bool:
@@ -336,7 +330,7 @@ def _check_out(out: Path, dataset_dir) -> bool:
 
 def _not_a_report(folder: Path) -> str | None:
     """Why ``folder`` is not provably a complete report output, or None when it is."""
-    path = folder / "manifest.json"
+    path = folder / MANIFEST_FILE
     held = _some("it holds", sorted(p.name + ("/" if p.is_dir() else "") for p in folder.iterdir()),
                  sep=" ")
     if path.is_symlink() or not path.is_file():
@@ -354,7 +348,7 @@ def _not_a_report(folder: Path) -> str | None:
         rel = Path(base).relative_to(folder)
         for name in sorted(dirs + files):
             key, item = (rel / name).as_posix(), Path(base, name)
-            if (key == "manifest.json" and name in files or key == "failed-run" and name in dirs) \
+            if (key == MANIFEST_FILE and name in files or key == "failed-run" and name in dirs) \
                     and not item.is_symlink():
                 continue  # failed-run/ is checked as a report of its own
             entry = listed.get(key)
@@ -374,7 +368,7 @@ def _not_a_report(folder: Path) -> str | None:
 
 def _same(item: Path, entry) -> bool:
     return (isinstance(entry, dict) and entry.get("size") == item.stat().st_size
-            and entry.get("sha256") == _sha256(item))
+            and entry.get("sha256") == file_sha256(item))
 
 
 def _some(what: str, names: list, sep: str = ": ") -> str | None:

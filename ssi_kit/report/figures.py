@@ -26,6 +26,7 @@ from matplotlib.text import Text
 from matplotlib.ticker import MaxNLocator, PercentFormatter
 
 from ..io.schemas import PILLARS
+from ..scoring.tiers import BAND_CUTS, TIER_CUTS, TIERS
 from .labels import PILLAR_NAMES, SOURCES, VALUE_LABELS, label, value_label
 from .summaries import latest_scores
 
@@ -34,10 +35,8 @@ __all__ = ["plot_ssi_distribution", "plot_pillars_by", "plot_history", "plot_cla
            "alt_ssi_distribution", "alt_pillars_by", "alt_history", "alt_claims_forest",
            "alt_reference_distribution", "alt_seller_history"]
 
-_BAND_EDGES = (40, 70)
 #: Settings under which figures are drawn and saved: text is never mathtext or LaTeX.
 _PLAIN_TEXT = {"text.parse_math": False, "text.usetex": False}
-_TIERS = ("laggard", "middle", "leader")
 _DPI = 110
 
 
@@ -78,22 +77,22 @@ def _categories(values: pd.Series) -> list[str]:
 
 @_plain_text
 def plot_ssi_distribution(scores, *, x: str = "ssi", source: str = "computed"):
-    """Histogram of each seller's latest SSI with the article's band edges (40, 70).
+    """Histogram of each seller's latest SSI with the article's band edges (40, 70: ``BAND_CUTS``).
 
     ``source`` (``"computed"`` or ``"observed"``) names what the SSI is in the title.
     """
     last = latest_scores(scores).copy()
     last["Tier"] = last["tier"].map(VALUE_LABELS["tier"])
     fig, ax = plt.subplots(figsize=(7, 4), layout="constrained")
-    sns.histplot(data=last, x=x, hue="Tier", hue_order=[VALUE_LABELS["tier"][t] for t in _TIERS],
+    sns.histplot(data=last, x=x, hue="Tier", hue_order=[VALUE_LABELS["tier"][t] for t in TIERS],
                  bins=range(0, 105, 5), multiple="stack", ax=ax)
-    for edge in _BAND_EDGES:
+    for edge in BAND_CUTS:
         ax.axvline(edge, color="grey", linestyle="--", linewidth=1)
         ax.annotate(str(edge), (edge, 1), xycoords=("data", "axes fraction"), xytext=(2, -10),
                     textcoords="offset points", fontsize=8, color="grey")
     ax.yaxis.set_major_locator(MaxNLocator(integer=True))
     ax.set(xlim=(0, 100), xlabel=f"Latest SSI, {SOURCES[source]} (0-100 points)", ylabel="Sellers (count)",
-           title="Latest SSI of each seller (dashed: the article's band edges 40 and 70)")
+           title="Latest SSI of each seller (dashed: the article's band edges {} and {})".format(*BAND_CUTS))
     _legend_below(fig, ax, ncol=3, title="Tier (LinkedIn's 2014 cut-offs)")
     return fig
 
@@ -175,7 +174,7 @@ def plot_reference_distribution(table, *, source: str = "computed"):
 
 @_plain_text
 def plot_seller_history(scores, member_id: str, *, source: str = "computed"):
-    """One seller's pillars stacked over time, with the tier edges (30, 70), of ``source``."""
+    """One seller's pillars stacked over time, with the tier edges (30, 70: ``TIER_CUTS``), of ``source``."""
     one = scores[scores["member_id"].astype(str) == str(member_id)].sort_values("date")
     fig, ax = plt.subplots(figsize=(7, 4), layout="constrained")
     if one.empty:
@@ -187,7 +186,7 @@ def plot_seller_history(scores, member_id: str, *, source: str = "computed"):
                      labels=[PILLAR_NAMES[p] for p in PILLARS], alpha=0.8)
     else:  # readings without pillars
         ax.plot(one["date"], one["ssi"], label="SSI")
-    for edge in (30, 70):
+    for edge in TIER_CUTS:
         ax.axhline(edge, color="grey", linestyle="--", linewidth=1)
         ax.annotate(f"tier edge {edge}", (0, edge), xycoords=("axes fraction", "data"), xytext=(2, 2),
                     textcoords="offset points", fontsize=8, color="grey")
@@ -205,10 +204,11 @@ def _num(value, digits: int = 1) -> str:
 def alt_ssi_distribution(scores, *, x: str = "ssi", source: str = "computed") -> str:
     """Alternative text of :func:`plot_ssi_distribution`: sellers, median and the band counts."""
     last = latest_scores(scores)[x].dropna()
+    low, high = BAND_CUTS
     return (f"Histogram of the latest SSI of {len(last)} sellers, {SOURCES[source]}: median "
-            f"{_num(last.median())} points; {int((last < 40).sum())} below 40, "
-            f"{int(((last >= 40) & (last < 70)).sum())} from 40 to 70 and {int((last >= 70).sum())} "
-            "at 70 or above.")
+            f"{_num(last.median())} points; {int((last < low).sum())} below {low}, "
+            f"{int(((last >= low) & (last < high)).sum())} from {low} to {high} and {int((last >= high).sum())} "
+            f"at {high} or above.")
 
 
 def alt_pillars_by(table, *, by: str = "team", source: str = "computed") -> str:

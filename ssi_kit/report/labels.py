@@ -15,6 +15,8 @@ import re
 
 import pandas as pd
 
+from ..scoring.tiers import BAND_CUTS, TIER_CUTS
+
 __all__ = ["LABELS", "SOURCES", "PILLAR_NAMES", "PILLAR_SHORT", "INPUT_NAMES", "VALUE_LABELS", "SOURCED",
            "label", "readable", "readable_values", "value_label", "humanize"]
 
@@ -106,10 +108,14 @@ _PLAIN = {
 LABELS = {**_PLAIN, **{c: f"{name} ({unit})" for c, (name, unit) in SOURCED.items()},
           **{c: f"{name} ({_RANK_UNIT})" for c, name in _RANKS.items()}}
 
+_TIER_LOW, _TIER_HIGH = TIER_CUTS
+_BAND_LOW, _BAND_HIGH = BAND_CUTS
 #: Coded values in words, by the column that holds them.
 VALUE_LABELS = {
-    "tier": {"leader": "Leader (above 70)", "middle": "Middle (30-70)", "laggard": "Laggard (below 30)"},
-    "band": {"good": "Good (70 and up)", "average": "Average (40-70)", "poor": "Poor (below 40)"},
+    "tier": {"leader": f"Leader (above {_TIER_HIGH})", "middle": f"Middle ({_TIER_LOW}-{_TIER_HIGH})",
+             "laggard": f"Laggard (below {_TIER_LOW})"},
+    "band": {"good": f"Good ({_BAND_HIGH} and up)", "average": f"Average ({_BAND_LOW}-{_BAND_HIGH})",
+             "poor": f"Poor (below {_BAND_LOW})"},
     "pillar": {**PILLAR_NAMES, "ssi": "SSI (total)"},
     "input": INPUT_NAMES,
     "measure": {**PILLAR_NAMES, "ssi": "SSI (total)"},

@@ -23,14 +23,17 @@ from pathlib import Path
 
 from ..exceptions import InputError, UsageError
 from ..io.safe_yaml import describe_key, describe_value
+from ..io.teams import check_team as check_team_of
+from ..scoring.engines import get_engine
 from ..limits import MAX_EVERY, MAX_RESAMPLES, MAX_SEED
 
 __all__ = ["notebook_parameters", "check_parameters", "check_dataset_parameters", "check_team", "coerce_value",
            "stage_parameters",
            "check_kernel", "parameter_hash", "render_out", "fill_template", "DOMAINS", "CHOICES", "FILES", "RESERVED"]
 
-#: Parameters the runner sets itself; users do not pass them (``reuse``: ``ssi-kit report --reuse``).
-RESERVED = ("dataset_dir", "out_dir", "reuse")
+#: Parameters the runner sets itself; users do not pass them (``reuse``: ``ssi-kit report --reuse``;
+#: ``trusted``: the run's manifest, whose input checksums spare the notebooks validating the dataset again).
+RESERVED = ("dataset_dir", "out_dir", "reuse", "trusted")
 #: Longest text value taken (titles, paths, addresses).
 MAX_TEXT = 1000
 #: Longest list value taken (for notebooks that declare a list).
@@ -178,7 +181,7 @@ def check_parameters(parameters: dict, notebooks) -> dict:
     typed = {name: _check_domain(name, coerce_value(name, value, declared[name]))
              for name, value in parameters.items()}
     engine = typed.get("engine", "pandas")
-    if typed.get("scheduler") and engine != "dask":
+    if typed.get("scheduler") and not get_engine(engine).distributed:
         raise UsageError("Parameter scheduler needs engine=dask (it is the Dask scheduler's address).")
     return typed
 
@@ -287,15 +290,7 @@ def check_dataset_parameters(parameters: dict, dataset) -> None:
     UsageError
         Naming the parameter and listing the valid values.
     """
-    team = parameters.get("team")
-    if not team:
-        return
-    members = dataset["members"]
-    teams = sorted(members["team"].dropna().astype(str).unique()) if "team" in members.columns else []
-    if team not in teams:
-        listed = ", ".join(teams[:50]) + (f" and {len(teams) - 50} more" if len(teams) > 50 else "")
-        have = f"one of the dataset's teams: {listed}" if teams else "empty (the members table has no teams)"
-        raise UsageError(f"Parameter team: expected {have}; got {_show(team)}.")
+    check_team_of(dataset["members"], parameters.get("team"), label="Parameter team")
 
 
 def check_team(dataset_dir, parameters: dict) -> None:

@@ -20,7 +20,7 @@ _LABELS = {"check": "Check", "severity": "Severity", "member_id": "Seller", "fir
            "last_date": "To", "count": "Rows", "detail": "What was found"}
 
 
-def quality_findings(dataset_dir, *, team: str = "") -> pd.DataFrame:
+def quality_findings(dataset_dir, *, team: str = "", trusted=None) -> pd.DataFrame:
     """The data-quality findings of the sellers a report shows.
 
     Parameters
@@ -29,6 +29,9 @@ def quality_findings(dataset_dir, *, team: str = "") -> pd.DataFrame:
         The dataset the report reads.
     team : str
         Keep only this team's sellers ("" keeps every seller).
+    trusted : path-like or mapping, optional
+        Checksums of files validated before the run (see :func:`ssi_kit.io.load_dataset`):
+        those are not validated again.
 
     Returns
     -------
@@ -37,7 +40,7 @@ def quality_findings(dataset_dir, *, team: str = "") -> pd.DataFrame:
     """
     present = [t for t in ("ssi", "activity") if any(Path(dataset_dir, f"{t}.{ext}").is_file()
                                                      for ext in ("csv", "parquet"))]
-    dataset = load_dataset(dataset_dir, tables=present)
+    dataset = load_dataset(dataset_dir, tables=present, trusted=trusted)
     findings = check_dataset(dataset).to_frame()
     if team:
         members = dataset["members"]

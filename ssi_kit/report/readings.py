@@ -21,6 +21,7 @@ import pandas as pd
 from ..exceptions import InputError
 from ..io.schemas import PILLARS
 from ..scoring import SCORE_COLUMNS, band_of, tier_of
+from ..scoring.tiers import BAND_CUTS
 from .labels import SOURCES
 
 __all__ = ["SOURCES", "SCORED_FROM", "PLAN_FILE", "READINGS_FILE", "TRACKING_FILE", "ReportPlan",
@@ -254,7 +255,8 @@ _SECTIONS = {
                 "scored on both days."),
     "headline": ("Headline: {plural}", "{about}"),
     "distribution": ("{Plural} against the published references",
-                     "The article's bands (poor below 40, average 40-70, good 70 and up) and "
+                     f"The article's bands (poor below {BAND_CUTS[0]}, average {BAND_CUTS[0]}-{BAND_CUTS[1]}, "
+                     f"good {BAND_CUTS[1]} and up) and "
                      "LinkedIn's 2015 distribution of sales professionals (0-20: 46.7%, 21-69: 51.9%, "
                      "70+: 1.4%)."),
     "pillars": ("Pillars by team ({plural})", ""),

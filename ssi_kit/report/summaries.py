@@ -5,6 +5,7 @@ import numpy as np
 import pandas as pd
 
 from ..io.schemas import PILLARS
+from ..scoring.tiers import BAND_CUTS, BANDS, TIER_CUTS
 from .changes import explain_change, largest_pillar
 from .readings import SOURCES
 
@@ -20,8 +21,7 @@ LINKEDIN_DISTRIBUTION = pd.DataFrame({
 })
 
 #: The article's score bands.
-ARTICLE_BANDS = pd.DataFrame({"band": ["poor", "average", "good"], "low": [0, 40, 70],
-                              "high": [40, 70, 100]})
+ARTICLE_BANDS = pd.DataFrame({"band": list(BANDS), "low": [0, *BAND_CUTS], "high": [*BAND_CUTS, 100]})
 
 
 def latest_scores(scores: pd.DataFrame) -> pd.DataFrame:
@@ -60,8 +60,8 @@ def headline(scores: pd.DataFrame, source: str = "computed") -> pd.DataFrame:
         ("Sellers", int(len(last))),
         (f"Median SSI ({label})", round(float(last["ssi"].median()), 1)),
         (f"Mean SSI ({label})", round(float(last["ssi"].mean()), 1)),
-        ("Leaders (SSI > 70)", f"{(last['tier'] == 'leader').mean():.1%}"),
-        ("Laggards (SSI < 30)", f"{(last['tier'] == 'laggard').mean():.1%}"),
+        (f"Leaders (SSI > {TIER_CUTS[1]})", f"{(last['tier'] == 'leader').mean():.1%}"),
+        (f"Laggards (SSI < {TIER_CUTS[0]})", f"{(last['tier'] == 'laggard').mean():.1%}"),
         ("Median change over 7 days (points)", round(float(change.median()), 2) if len(change) else ""),
     ]
     return pd.DataFrame(rows, columns=["measure", "value"]).astype({"value": str})

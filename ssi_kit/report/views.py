@@ -1,10 +1,12 @@
 """The report's tables built once from a dataset and handed from notebook to notebook.
 
-Notebook 01 builds a :class:`ReportViews` with :func:`build_views` (what the dataset
-supports, LinkedIn's readings, the kit's computed score, how closely one tracks the
-other), keeps one team's rows when the run has a ``team`` (:meth:`ReportViews.for_team`)
-and writes it into the run folder; notebook 03 reads it back with :func:`read_views`
-(the run's rows: one team's in a team run); the explore notebook builds it in place.
+Notebook 01 and the explore notebook run :func:`report_views`: the kit's score is
+computed and written by the one scoring job, :func:`ssi_kit.jobs.score_to_dir`, then
+:func:`build_views` adds what the dataset supports, LinkedIn's readings and how closely
+the computed score tracks them; a ``team`` keeps one team's rows
+(:meth:`ReportViews.for_team`), and everything is written into the run folder.
+Notebook 03 reads it back with :func:`read_views` (the run's rows: one team's in a
+team run).
 
 Files written: ``plan.json``, ``scope.json`` (:class:`ReportScope`: the team shown and
 the sections that stay organisation-wide), ``scores.csv`` and ``scores.parquet`` (the
@@ -33,7 +35,8 @@ from ..io import write_table
 from . import readings
 from .readings import READINGS_FILE, TRACKING_FILE, ReportPlan
 
-__all__ = ["ReportViews", "ReportScope", "build_views", "check_view_days", "read_views", "reuse_claims",
+__all__ = ["ReportViews", "ReportScope", "report_views", "build_views", "check_view_days", "read_views",
+           "reuse_claims",
            "REPORT_EVERY", "ORGANISATION_WIDE", "SCOPE_FILE", "TRACKING_SCORES_FILE", "CLAIMS_FILES"]
 
 #: Days between the report's scored days, counted back from ``end`` (notebook 01's ``every``).
@@ -152,13 +155,18 @@ class ReportViews:
         return ReportViews(self.plan, _keep_team(self.computed, team), observed, tracked, list(self.notes),
                            paired, ReportScope(team, self.scope.organisation_wide, self.scope.ranks_within))
 
-    def write(self, folder) -> None:
-        """Write the views into the run folder for the notebooks that follow."""
+    def write(self, folder, *, scores: bool = True) -> None:
+        """Write the views into the run folder for the notebooks that follow.
+
+        ``scores=False`` leaves out ``scores.csv`` and ``scores.parquet``, when
+        :func:`ssi_kit.jobs.score_to_dir` wrote them there (see :func:`report_views`).
+        """
         folder = Path(folder)
         self.plan.write(folder)
         self.scope.write(folder)
-        write_table(self.computed, folder / "scores.csv")
-        write_table(self.computed, folder / "scores.parquet")
+        if scores:
+            write_table(self.computed, folder / "scores.csv")
+            write_table(self.computed, folder / "scores.parquet")
         if self.observed is not None:
             write_table(self.observed, folder / READINGS_FILE)
         if self.tracking_scores is not None:
@@ -178,23 +186,77 @@ def _keep_team(frame: pd.DataFrame | None, team: str) -> pd.DataFrame | None:
     return kept
 
 
-def build_views(dataset, *, spec=None, start: str | None = None, end: str | None = None,
+def report_views(dataset_dir, out_dir, *, spec: str = "", start: str = "", end: str = "",
+                 every: int = REPORT_EVERY, warmup: bool = True, team: str = "", engine: str = "pandas",
+                 scheduler: str = "", trusted: str = "", reuse: str = "") -> ReportViews:
+    """Notebook 01's step (and the explore notebook's): score, build and write a run's views.
+
+    The kit's score is written into ``out_dir`` by :func:`ssi_kit.jobs.score_to_dir`
+    (``scores.csv`` and ``scores.parquet``, one team's rows in a team run, ranks
+    over the whole organisation) and read back; :func:`build_views` adds the
+    readings and the tracking; the views of ``team`` are written into ``out_dir``.
+    Parameters are the notebook's (empty text: the default).
+
+    Parameters
+    ----------
+    reuse : str
+        A folder holding the organisation's views for these parameters (a batch's
+        shared stage): they are read from it instead of computed again.
+    trusted : str
+        A JSON file of the digests of table files already validated
+        (see :func:`ssi_kit.io.load_dataset`).
+
+    Returns
+    -------
+    ReportViews
+        The views of ``team`` (of the organisation without one), as written.
+    """
+    from ..io import load_dataset
+    from ..jobs import score_to_dir
+    from ..scoring import load_spec
+
+    if reuse:
+        views = read_views(reuse).for_team(team)
+        views.write(out_dir)
+        return views
+    dataset = load_dataset(dataset_dir, trusted=trusted or None)
+    scoring_spec = load_spec(spec or None)
+    run = None
+    if readings.report_plan(dataset).computed:
+        run = score_to_dir(dataset_dir, out_dir, spec=scoring_spec, start=start or None, end=end or None,
+                           every=every, warmup=warmup, team=team or None, formats=("csv", "parquet"),
+                           engine=engine, scheduler=scheduler or None, trusted=trusted or None)
+    views = build_views(dataset, scores=run, spec=scoring_spec, start=start or None,
+                        end=end or None).for_team(team)
+    views.write(out_dir, scores=run is None)
+    return views
+
+
+def build_views(dataset, *, scores=None, spec=None, start: str | None = None, end: str | None = None,
                 every: int = REPORT_EVERY, warmup: bool = True) -> ReportViews:
     """Build the report's views of ``dataset`` (the kit's score only where it can be computed).
 
     Parameters
     ----------
     dataset : Dataset
+    scores : ssi_kit.jobs.ScoreResult, optional
+        The kit's scores as :func:`ssi_kit.jobs.score_to_dir` wrote them (its
+        ``scores.parquet`` is read back; its days are the days scored).  Without
+        it, a dataset already in memory is scored here on the days ``start``,
+        ``end``, ``every`` and ``warmup`` choose
+        (:func:`ssi_kit.scoring.days.choose_days`).
     spec : ScoringSpec, optional
         Default: the spec shipped with ssi-kit.
     start, end : str, optional
         First and last day (``YYYY-MM-DD``) scored, and of the readings shown.
     every : int
-        Score every N-th day counted back from ``end``.
+        Score every N-th day counted back from ``end`` (without ``scores``).
     warmup : bool
-        Skip the first trailing window of the data when choosing the first day to score.
+        Skip the first trailing window of the data when choosing the first day to
+        score (without ``scores``).
     """
-    from ..scoring import load_spec, score_dataset, score_days
+    from ..scoring import load_spec, score_dataset
+    from ..scoring.days import choose_days
 
     plan = readings.report_plan(dataset)
     plan.require()
@@ -202,10 +264,14 @@ def build_views(dataset, *, spec=None, start: str | None = None, end: str | None
     observed = _between(readings.observed_scores(dataset), start, end) if plan.observed else None
     if not plan.computed:
         return ReportViews(plan, readings.empty_scores(), observed)
-    days = score_days(dataset, start=start, end=end, every=every,
-                      warmup_days=spec.window_days if warmup else 0, spec=spec)
-    computed = score_dataset(dataset, spec=spec, days=days)
-    views = ReportViews(plan, computed, observed, notes=list(computed.attrs.get("notes", ())))
+    if scores is None:
+        days = choose_days(dataset, spec, start=start, end=end, every=every, warmup=warmup)
+        computed = score_dataset(dataset, spec=spec, days=days)
+        notes = list(computed.attrs.get("notes", ()))
+    else:
+        days, notes = scores.days, list(scores.notes)
+        computed = pd.read_parquet(scores.paths["parquet"])
+    views = ReportViews(plan, computed, observed, notes=notes)
     if observed is not None:
         both = _reading_days(observed, days)
         on_readings = score_dataset(dataset, spec=spec, days=both) if len(both) else computed.iloc[:0]
@@ -232,7 +298,8 @@ def check_view_days(dataset, parameters: dict) -> None:
     UsageError
         Naming the parameters at fault.
     """
-    from ..scoring import load_spec, score_days
+    from ..scoring import load_spec
+    from ..scoring.days import choose_days
 
     start, end = parameters.get("start") or None, parameters.get("end") or None
     if start and end and start > end:  # ISO dates compare as text
@@ -240,8 +307,8 @@ def check_view_days(dataset, parameters: dict) -> None:
     if not readings.report_plan(dataset).computed:
         return
     spec = load_spec(parameters.get("spec") or None)
-    score_days(dataset, start=start, end=end, every=parameters.get("every", REPORT_EVERY),
-               warmup_days=spec.window_days if parameters.get("warmup", True) else 0, spec=spec)
+    choose_days(dataset, spec, start=start, end=end, every=parameters.get("every", REPORT_EVERY),
+                warmup=parameters.get("warmup", True))
 
 
 def _between(frame: pd.DataFrame, start, end) -> pd.DataFrame:

@@ -4,11 +4,11 @@ Every input of the spec depends on one seller's own rows only (trailing-window
 sums, the latest profile snapshot, the seller's degree), so sellers can be scored
 in independent blocks: the pandas engine loops over blocks to bound memory, the
 Dask engine runs one block per partition.  Ranks need every seller's SSI and are
-computed afterwards from the gathered SSI matrix (:mod:`ssi_kit.scoring.engine`).
+computed afterwards from the gathered SSI matrix (:func:`ssi_kit.scoring.ranks.rank_scores`).
 
-A block's results are kept as integer micro-points (``int32``): every score is
-rounded to 6 decimals, and ``k / 1e6`` gives back exactly the rounded float, so
-holding them compactly loses nothing.
+A block's results are kept as integer micro-points (``int32``, :mod:`ssi_kit.scoring.micro`):
+every score is rounded to 6 decimals, and ``k / 1e6`` gives back exactly the rounded
+float, so holding them compactly loses nothing.
 """
 from __future__ import annotations
 
@@ -19,14 +19,13 @@ import pandas as pd
 
 from ..io.schemas import PILLARS
 from .features import Grid, compute_inputs
+from .micro import DECIMALS, from_micro, to_micro  # noqa: F401  (from_micro: kept importable here)
 from .ranks import undirected_edges
 from .spec import ScoringSpec
 
 __all__ = ["ScoringPlan", "plan_scoring", "score_block", "seller_blocks", "block_rows", "block_tables",
-           "apply_transform", "pillar_points", "to_micro", "from_micro"]
+           "apply_transform", "pillar_points"]
 
-DECIMALS = 6
-_MICRO = 10.0 ** DECIMALS
 _LN_005 = np.log(0.05)
 #: Seller-days per block: about 40 MB of work arrays per scored input.
 BLOCK_CELLS = 500_000
@@ -201,13 +200,3 @@ def _pillar_points(raw: dict, spec: ScoringSpec) -> tuple[dict, dict]:
         pillars[pillar] = np.round(np.clip(total, 0.0, 25.0), DECIMALS)
     pillars["ssi"] = np.round(sum(pillars[p] for p in PILLARS), DECIMALS)
     return contrib, pillars
-
-
-def to_micro(values: np.ndarray) -> np.ndarray:
-    """Values rounded to 6 decimals as exact integer micro-points (``int32``)."""
-    return np.rint(values * _MICRO).astype(np.int32)
-
-
-def from_micro(values: np.ndarray) -> np.ndarray:
-    """The floats back from :func:`to_micro` (bit-identical to the rounded values)."""
-    return values / _MICRO

@@ -3,14 +3,18 @@
 Trailing-window sums use one sorted key per activity row (seller, day), global
 integer prefix sums and two binary searches per query, so cost grows with
 activity rows + queried seller-days, never with a dense seller x day x input cube.
+
+Which function computes an input, and from which table, is the input's source's
+record in :data:`ssi_kit.scoring.sources.SOURCES` (its ``reader`` names one of
+the ``_*_inputs`` functions here, which share one signature).
 """
 from __future__ import annotations
 
 import numpy as np
 import pandas as pd
 
-from ..io.schemas import ACTIVITY_COUNTS
 from .ranks import undirected_edges
+from .sources import SOURCES, columns_read, counts_days
 from .spec import ScoringSpec
 
 __all__ = ["day_numbers", "Grid", "compute_inputs"]
@@ -70,8 +74,8 @@ def _counts(table: pd.DataFrame, columns, cache: dict) -> np.ndarray:
     return total
 
 
-def _activity_inputs(activity, ids, grid, inputs, codes=None) -> dict[str, np.ndarray]:
-    rows, keys = _sorted_rows(activity, ids, codes)
+def _activity_inputs(activity, ids, grid, inputs, context) -> dict[str, np.ndarray]:
+    rows, keys = _sorted_rows(activity, ids, context.get("codes"))
     hi = np.searchsorted(keys, grid.keys(), side="right")
     lows: dict = {}
     sums: dict = {}
@@ -80,7 +84,7 @@ def _activity_inputs(activity, ids, grid, inputs, codes=None) -> dict[str, np.nd
     out = {}
     for spec in inputs:
         w = spec.window
-        cols = spec.columns if spec.source == "activity" else ("__active__",)
+        cols = ("__active__",) if counts_days(spec) else spec.columns
         if (cols, w) in done:
             out[spec.column_name] = done[(cols, w)]
             continue
@@ -88,10 +92,9 @@ def _activity_inputs(activity, ids, grid, inputs, codes=None) -> dict[str, np.nd
             lows[w] = (_seller_starts(keys, grid) if w is None
                        else np.searchsorted(keys, grid.keys(-w), side="right"))
         if cols not in sums:
-            if spec.source == "active_days":
-                per_row = _counts(rows, ACTIVITY_COUNTS, cache) > 0
-            else:
-                per_row = _counts(rows, cols, cache)
+            per_row = _counts(rows, columns_read(spec), cache)
+            if counts_days(spec):
+                per_row = per_row > 0
             # float64 prefix sums of integer counts are exact below 2**53
             sums[cols] = np.concatenate([[0.0], np.cumsum(per_row, dtype=np.int64).astype(float)])
         csum = sums[cols]
@@ -105,8 +108,8 @@ def _seller_starts(keys: np.ndarray, grid: Grid) -> np.ndarray:
     return starts[grid.seller]
 
 
-def _profile_inputs(profiles, ids, grid, inputs, codes=None) -> dict[str, np.ndarray]:
-    rows, keys = _sorted_rows(profiles, ids, codes)
+def _profile_inputs(profiles, ids, grid, inputs, context) -> dict[str, np.ndarray]:
+    rows, keys = _sorted_rows(profiles, ids, context.get("codes"))
     pos = np.searchsorted(keys, grid.keys(), side="right") - 1
     owner = keys // _SHIFT  # the row's seller code
     valid = pos >= 0
@@ -122,7 +125,8 @@ def _profile_inputs(profiles, ids, grid, inputs, codes=None) -> dict[str, np.nda
     return out
 
 
-def _peer_inputs(connections, ids, grid, inputs, degree=None) -> dict[str, np.ndarray]:
+def _peer_inputs(connections, ids, grid, inputs, context) -> dict[str, np.ndarray]:
+    degree = context.get("peer_degree")
     if degree is None:
         u, _ = undirected_edges(ids.get_indexer(connections["member_id"]),
                                 ids.get_indexer(connections["connection_id"]), len(ids))
@@ -130,8 +134,9 @@ def _peer_inputs(connections, ids, grid, inputs, degree=None) -> dict[str, np.nd
     return {spec.column_name: degree[grid.seller] for spec in inputs}
 
 
-_READERS = {"activity": ("activity", _activity_inputs), "active_days": ("activity", _activity_inputs),
-            "profile": ("profiles", _profile_inputs), "peers": ("connections", _peer_inputs)}
+def _reader(name: str):
+    """The reader function of this module called ``name`` (a registry record's ``reader``)."""
+    return globals()[name]
 
 
 def compute_inputs(tables, ids: pd.Index, grid: Grid, spec: ScoringSpec, *,
@@ -163,19 +168,20 @@ def compute_inputs(tables, ids: pd.Index, grid: Grid, spec: ScoringSpec, *,
         What was missing and therefore scored 0.
     """
     values, notes = {}, []
-    for table in sorted({t for t, _ in _READERS.values()}):
-        wanted = [i for i in spec.inputs if _READERS[i.source][0] == table]
+    for table in sorted({source.table for source in SOURCES.values()}):
+        wanted = [i for i in spec.inputs if SOURCES[i.source].table == table]
         if not wanted:
             continue
         if table not in tables:
             notes.append(f"no {table} table: {', '.join(i.column_name for i in wanted)} score 0")
             values.update({i.column_name: np.zeros(len(grid.seller)) for i in wanted})
             continue
-        if table == "connections":
-            values.update(_peer_inputs(tables[table], ids, grid, wanted, peer_degree))
+        context = {"codes": (row_codes or {}).get(table), "peer_degree": peer_degree}
+        for reader in dict.fromkeys(SOURCES[i.source].reader for i in wanted):
+            mine = [i for i in wanted if SOURCES[i.source].reader == reader]
+            values.update(_reader(reader)(tables[table], ids, grid, mine, context))
+        if tables[table] is None:
             continue
-        codes = (row_codes or {}).get(table)
-        values.update(_READERS[wanted[0].source][1](tables[table], ids, grid, wanted, codes))
         have = tables[table].columns
         lacking = sorted({c for i in wanted for c in i.columns if c not in have})
         if lacking:

@@ -5,13 +5,26 @@ group's size and ``k`` the number of members (the seller included) whose score i
 at least the seller's.  The best seller of 50 is in the top 2%; a seller alone in
 a group, or tied with everyone, is in the top 100%.  Ties count against the
 seller, so the figure never flatters.
+
+:func:`rank_scores` computes every rank column of the score table from the SSI of
+every seller on every scored day (both engines gather it, then call it).
 """
 from __future__ import annotations
 
 import numpy as np
+import pandas as pd
 from scipy import sparse
 
-__all__ = ["group_top_pct", "group_mean", "network_top_pct", "network_mean", "undirected_edges"]
+from .micro import DECIMALS
+
+__all__ = ["rank_scores", "RANK_COLUMNS", "group_top_pct", "group_mean", "network_top_pct", "network_mean",
+           "undirected_edges"]
+
+#: The rank columns of the score table (:func:`rank_scores`).
+RANK_COLUMNS = ("industry_top_pct", "industry_avg_ssi", "team_top_pct", "team_avg_ssi",
+                "network_top_pct", "network_avg_ssi")
+#: Seller-days ranked at a time (bounds the temporaries of the group sorts).
+_RANK_CELLS = 2_000_000
 
 #: Upper bound on the temporary comparison array of :func:`network_top_pct`.
 _CHUNK_CELLS = 8_000_000
@@ -152,3 +165,52 @@ def network_mean(values, u, v) -> np.ndarray:
     adj = sparse.csr_matrix((np.ones(len(u)), (u, v)), shape=(n, n)) + sparse.identity(n, format="csr")
     deg = np.asarray(adj.sum(axis=1)).ravel()
     return np.asarray(adj @ vals.T).T / deg
+
+
+def rank_scores(members: pd.DataFrame, ssi: np.ndarray, connections: pd.DataFrame | None) -> dict:
+    """Industry, team and network top percentages and averages, seller x day.
+
+    Parameters
+    ----------
+    members : pandas.DataFrame
+        The ``members`` table (seller order).
+    ssi : numpy.ndarray, shape (days, sellers)
+    connections : pandas.DataFrame or None
+
+    Returns
+    -------
+    dict of str to numpy.ndarray
+        :data:`RANK_COLUMNS`, each of shape (sellers, days), rounded to 6
+        decimals; NaN where a seller has no industry or team, or without a
+        ``connections`` table.
+    """
+    d, n = ssi.shape
+    out = {name: np.full((n, d), np.nan) for name in RANK_COLUMNS}
+    codes = {name: pd.factorize(members[name].astype(object).to_numpy())[0]
+             for name in ("industry", "team") if name in members.columns}
+    edges = None
+    if connections is not None:
+        ids = pd.Index(members["member_id"])
+        edges = undirected_edges(ids.get_indexer(connections["member_id"]),
+                                 ids.get_indexer(connections["connection_id"]), n)
+    step = max(1, _RANK_CELLS // max(n, 1))
+    for start in range(0, d, step):  # days are ranked independently: a few at a time
+        days = slice(start, min(start + step, d))
+        for name, value in _rank_days(ssi[days], codes, edges).items():
+            out[name][:, days] = np.round(value, DECIMALS).T
+    return out
+
+
+def _rank_days(ssi: np.ndarray, codes: dict, edges) -> dict:
+    """The rank columns of a few days (days x sellers arrays)."""
+    d, n = ssi.shape
+    flat, out = ssi.ravel(), {}
+    for name, code in codes.items():
+        group = np.repeat(np.arange(d), n) * (code.max() + 2) + np.tile(code + 1, d)
+        missing = np.tile(code < 0, d)
+        out[f"{name}_top_pct"] = np.where(missing, np.nan, group_top_pct(flat, group)).reshape(d, n)
+        out[f"{name}_avg_ssi"] = np.where(missing, np.nan, group_mean(flat, group)).reshape(d, n)
+    if edges is not None:
+        out["network_top_pct"] = network_top_pct(ssi, *edges)
+        out["network_avg_ssi"] = network_mean(ssi, *edges)
+    return out

@@ -2,7 +2,9 @@
 
 A spec is YAML (see ``default_spec.yaml`` beside this module for the format and
 the reasoning).  :func:`load_spec` reads and validates one, collecting every
-problem into a single :class:`~ssi_kit.exceptions.SpecError`.
+problem into a single :class:`~ssi_kit.exceptions.SpecError`.  The sources an
+input may name, their columns and the tables they read come from the registry
+:data:`ssi_kit.scoring.sources.SOURCES`.
 """
 from __future__ import annotations
 
@@ -13,15 +15,13 @@ from pathlib import Path
 
 from ..exceptions import InputError, SpecError
 from ..io.safe_yaml import describe_key, describe_value, load_yaml, parse_yaml
-from ..io.schemas import ACTIVITY_COUNTS, PILLARS, Profiles
+from ..io.schemas import PILLARS
+from .sources import SOURCES, columns_read
 
 __all__ = ["InputSpec", "ScoringSpec", "load_spec", "parse_spec", "SOURCES", "TRANSFORMS",
            "DEFAULT_WINDOW_DAYS", "MAX_WINDOW_DAYS", "MAX_INPUTS_PER_PILLAR", "MAX_WINDOWS", "MIN_TARGET"]
 
-SOURCES = ("activity", "active_days", "profile", "peers")
 TRANSFORMS = ("linear", "log", "exp")
-_PROFILE_COLUMNS = tuple(c for c in Profiles.to_schema().columns if c not in ("member_id", "date"))
-_SOURCE_COLUMNS = {"activity": ACTIVITY_COUNTS, "profile": _PROFILE_COLUMNS}
 _INPUT_KEYS = {"name", "source", "columns", "window", "transform", "target", "weight", "why"}
 _WEIGHT_TOL = 1e-9
 #: Trailing window (days) of the inputs that name none, when the spec sets no ``window_days``.
@@ -46,9 +46,10 @@ class InputSpec:
     ----------
     pillar, name : str
         The pillar and the input's name (unique within the pillar).
-    source : {"activity", "active_days", "profile", "peers"}
+    source : str
+        A key of :data:`ssi_kit.scoring.sources.SOURCES`.
     columns : tuple of str
-        Columns summed (activity, profile sources).
+        Columns summed (sources that take columns: activity, profile).
     window : int or None
         Trailing window in days; None means all history (activity sources).
     transform : {"linear", "log", "exp"}
@@ -89,23 +90,22 @@ class ScoringSpec:
         return tuple(i for i in self.inputs if i.pillar == pillar)
 
     def tables_used(self) -> set[str]:
-        """The dataset tables this spec reads."""
-        use = {"activity": "activity", "active_days": "activity", "profile": "profiles",
-               "peers": "connections"}
-        return {use[i.source] for i in self.inputs}
+        """The dataset tables this spec reads (each input's source's table)."""
+        return {SOURCES[i.source].table for i in self.inputs}
 
     def columns_used(self) -> dict[str, tuple[str, ...]]:
         """Per table, the columns this spec reads (for column-selective loading).
 
-        ``active_days`` reads every activity count; the tables' key columns are
-        read anyway.
+        Each input reads :func:`~ssi_kit.scoring.sources.columns_read` (every
+        activity count for ``active_days``); tables whose inputs read no
+        column beyond the key (``connections``) are left out, and the tables'
+        key columns are read anyway.
         """
         out: dict[str, set] = {}
         for i in self.inputs:
-            if i.source == "active_days":
-                out.setdefault("activity", set()).update(ACTIVITY_COUNTS)
-            elif i.source in ("activity", "profile"):
-                out.setdefault("activity" if i.source == "activity" else "profiles", set()).update(i.columns)
+            columns = columns_read(i)
+            if columns:
+                out.setdefault(SOURCES[i.source].table, set()).update(columns)
         return {table: tuple(sorted(cols)) for table, cols in out.items()}
 
 
@@ -238,8 +238,8 @@ def _whole(value, low, high) -> bool:
 
 
 def _parse_columns(where, source, columns, problems) -> tuple[str, ...]:
-    allowed = _SOURCE_COLUMNS.get(source) if source is not None else None
-    if allowed is None:
+    allowed = SOURCES[source].columns_allowed if source is not None else ()
+    if not allowed:
         if columns:
             problems.append(f"{where}: source {source!r} takes no 'columns'.")
         return ()

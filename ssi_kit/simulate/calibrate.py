@@ -13,6 +13,7 @@ import pandas as pd
 from scipy import stats
 
 from ssi_kit.exceptions import UsageError
+from ssi_kit.scoring.tiers import TIER_CUTS
 
 __all__ = [
     "LEADER_SSI", "LAGGARD_SSI", "TRAINING_WINDOW_DAYS", "FALLBACK_OPPORTUNITIES",
@@ -21,10 +22,9 @@ __all__ = [
     "training_shift", "outcome_truth",
 ]
 
-#: SSI above which a seller-period counts as a leader (LinkedIn, 2014).
-LEADER_SSI = 70.0
-#: SSI below which a seller-period counts as a laggard (LinkedIn, 2014).
-LAGGARD_SSI = 30.0
+#: SSI below which a seller-period counts as a laggard, and above which a leader
+#: (LinkedIn, 2014; the cut points of :mod:`ssi_kit.scoring.tiers`).
+LAGGARD_SSI, LEADER_SSI = (float(cut) for cut in TIER_CUTS)
 #: Days before and after a training whose readings the training claim compares.
 TRAINING_WINDOW_DAYS = 90
 #: Mean opportunities per seller-period when the effects leave the scale free.

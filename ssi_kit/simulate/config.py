@@ -2,7 +2,7 @@
 
 :class:`SimulationConfig` is an immutable value; it checks itself when built and
 raises :class:`ssi_kit.exceptions.UsageError` naming the option at fault.  The
-planted effects are the quantities of the claims in DESIGN.md; their published
+planted effects are the quantities of the claims in ``docs/contract.md``; their published
 values are :data:`DEFAULT_EFFECTS` and their null values :data:`NULL_EFFECTS`.
 """
 from __future__ import annotations
@@ -24,7 +24,7 @@ from ssi_kit.limits import MAX_MEMBERS, MAX_MONTHS, MAX_SEED, MIN_MEMBERS, MIN_M
 
 __all__ = ["DEFAULT_EFFECTS", "NULL_EFFECTS", "SimulationConfig", "check_span"]
 
-#: The published value of each claim's quantity (DESIGN.md, "Claims and verdicts").
+#: The published value of each claim's quantity (``docs/contract.md``, "Claims and verdicts").
 DEFAULT_EFFECTS: Mapping[str, float] = MappingProxyType({
     "leaders_opportunities": 1.45,
     "leaders_quota": 1.51,

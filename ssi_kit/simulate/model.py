@@ -18,7 +18,7 @@ from ssi_kit.simulate import calibrate as cal
 from ssi_kit.simulate.config import NULL_EFFECTS, SimulationConfig
 from ssi_kit.simulate.training import paired_shift_estimand
 
-__all__ = ["Simulation", "simulate_dataset", "ACTIVITY_COLUMNS"]
+__all__ = ["Simulation", "simulate_dataset", "draw_connections"]
 
 _BRAND, _PEOPLE, _INSIGHTS, _RELATIONSHIPS = range(4)
 REGIONS = ("NA", "EMEA", "APAC", "LATAM")
@@ -59,7 +59,6 @@ _THINNED = {
     "decision_maker_connections": ("invitations_accepted", _RELATIONSHIPS, 0.05, 0.35),
     "inmails_replied": ("inmails_sent", _RELATIONSHIPS, 0.10, 0.40),
 }
-ACTIVITY_COLUMNS = ACTIVITY_COUNTS
 _PROFILE_FLAGS = {"has_photo": (0.70, 0.30), "has_cover": (0.15, 0.75),
                   "has_headline": (0.60, 0.40), "has_summary": (0.20, 0.75)}
 #: Profile counts: column -> (offset, rate at brand level 0, extra rate at level 1).
@@ -76,7 +75,7 @@ class Simulation:
     ----------
     tables : dict of str to pandas.DataFrame
         ``members, activity, profiles, ssi, outcomes, connections, events``, with the
-        DESIGN.md columns, sorted by ``member_id`` then date.
+        columns of the dataset contract (``docs/contract.md``), sorted by ``member_id`` then date.
     truth : dict
         JSON-serialisable: ``config``, ``effects`` (planted), ``null_effects``,
         ``parameters`` (calibrated), ``periods`` and ``claims`` (per claim id the
@@ -114,7 +113,7 @@ def simulate_dataset(config: SimulationConfig | None = None) -> Simulation:
     train_day, events = _events(cfg, dates, org["ids"], rng["events"])
     s, offsets = _latent(cfg, org["b"], train_day, len(dates), rng["latent"])
     q_start = np.clip(s[:, 0, None] / 100 + offsets, 0, 1)
-    u, v = _connections(cfg, org["team"], q_start[:, _RELATIONSHIPS], rng["connections"])
+    u, v = draw_connections(cfg, org["team"], q_start[:, _RELATIONSHIPS], rng["connections"])
     readings = _readings(cfg, s, offsets, org, dates, u, v, rng["readings"])
     starts, ends = cal.outcome_periods(cfg.start_date, cfg.end_date, cfg.lookback_days)
     x = cal.period_ssi(readings["ssi"], readings["dates"], starts, cfg.lookback_days)
@@ -228,7 +227,7 @@ def _pillar_levels(s: np.ndarray, offsets: np.ndarray) -> np.ndarray:
 
 # --------------------------------------------------------------------------- connections
 
-def _connections(cfg: SimulationConfig, team: np.ndarray, q_rel: np.ndarray, rng):
+def draw_connections(cfg: SimulationConfig, team: np.ndarray, q_rel: np.ndarray, rng):
     """Undirected ties as a directed edge list with both directions (see ``undirected_edges``)."""
     n = len(team)
     weight = 0.3 + q_rel
@@ -303,7 +302,7 @@ def _activity(cfg, s, offsets, org, dates, growth, seq) -> pd.DataFrame:
         parts.append(_activity_chunk(cfg, s[lo:hi], offsets[lo:hi], org, lo, weekday, growth,
                                      np.random.default_rng(child)))
     columns = {}
-    for col in ("seller", "day", *ACTIVITY_COLUMNS):  # one column at a time bounds the peak
+    for col in ("seller", "day", *ACTIVITY_COUNTS):  # one column at a time bounds the peak
         columns[col] = np.concatenate([part.pop(col) for part in parts])
     table = {"member_id": org["ids"].take(columns.pop("seller")),
              "date": dates[columns.pop("day")]}
@@ -326,7 +325,7 @@ def _activity_chunk(cfg, s, offsets, org, lo, weekday, growth, rng) -> dict:
     counts["messages_sent"] = sent
     counts["messages_replied"] = rng.binomial(sent, 0.15 + 0.35 * base[seller])
     table = {"seller": (lo + seller).astype(np.int64), "day": day.astype(np.int64)}
-    table.update({c: counts[c].astype(np.int64, copy=False) for c in ACTIVITY_COLUMNS})
+    table.update({c: counts[c].astype(np.int64, copy=False) for c in ACTIVITY_COUNTS})
     return table
 
 

@@ -6,32 +6,35 @@ the sellers of block *k*; each partition is scored by
 :func:`ssi_kit.scoring.chunks.score_block`, the very function the pandas engine
 runs, so the two engines agree to the last bit.  Only each block's SSI comes
 back to the client, where the ranks (which compare sellers across blocks) are
-computed; the score table is then assembled block by block on the workers and
-streamed out in order.  Input larger than the workers' memory streams through
-partitions: the shuffle and the held results spill to disk.
+computed; the score table is then fetched and assembled one block at a time
+(:meth:`DaskScoredBlocks.frames`), never whole on the client.  Input larger than
+the workers' memory streams through partitions: the shuffle and the held
+results spill to disk.
 """
 from __future__ import annotations
 
 import contextlib
-import functools
-import math
 import logging
+import math
 import os
+import uuid
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
 
-from ..exceptions import DatasetError, UsageError
-from ..io.dataset import load_dataset
-from ..io.partitioned import duplicate_key_problem, load_partitioned
-from .chunks import BLOCK_CELLS, from_micro, plan_scoring, score_block, seller_blocks
-from .engine import ScoredBlocks, _assemble, _labels_of, rank_scores, score_days
-from .features import day_numbers
-from .spec import load_spec
+from ...exceptions import DatasetError, UsageError
+from ...io.dataset import Dataset
+from ...io.schemas import table_key
+from ..chunks import BLOCK_CELLS, score_block, seller_blocks
+from ..micro import from_micro
+from ..ranks import rank_scores
+from ..results import HELD, HOLD_BYTES, ScoredBlocks, assemble_block, holds_all, labels_of
+from ..spec import ScoringSpec
+from .base import Engine, start_run
 
-__all__ = ["dask_client", "scoring_session", "current_client", "score_blocks_dask",
-           "load_partitioned", "DaskScoredBlocks"]
+__all__ = ["DaskEngine", "DaskScoredBlocks", "dask_client", "current_client", "score_blocks_dask"]
 
 log = logging.getLogger("ssi_kit")
 _TABLES = ("activity", "profiles")
@@ -39,6 +42,42 @@ _TABLES = ("activity", "profiles")
 #: against its limit as "unmanaged" and never gets back; the system allocator, which the
 #: nanny trims, returns it.
 _WORKER_ENV = {"ARROW_DEFAULT_MEMORY_POOL": "system", "MALLOC_TRIM_THRESHOLD_": "65536"}
+
+
+class DaskEngine(Engine):
+    """Score on a Dask cluster: local processes, or a running scheduler (Kubernetes, YARN, SSH).
+
+    :meth:`session` opens the client (:func:`dask_client`); :meth:`load` and
+    :meth:`score` use the client of the open session (:func:`current_client`).
+    """
+
+    name = "dask"
+    distributed = True
+
+    def session(self, scheduler: str | None = None, workers: int | None = None):
+        return dask_client(scheduler, workers=workers)
+
+    def load(self, dataset_dir, tables=None, columns: Mapping | None = None, trusted=None) -> Dataset:
+        """:func:`ssi_kit.io.partitioned.load_partitioned`, the big tables trimmed to ``columns``.
+
+        Every table is validated on the cluster (``trusted`` is not used by this
+        engine's loader yet); the columns not asked for are dropped before scoring.
+        """
+        from ...io.partitioned import load_partitioned
+
+        dataset = load_partitioned(dataset_dir, tables=tables, client=current_client())
+        for table, wanted in (columns or {}).items():
+            if table in dataset and table in _TABLES:
+                keep = {*table_key(table), *([wanted] if isinstance(wanted, str) else wanted), "_row"}
+                frame = dataset.tables[table]
+                dataset.tables[table] = frame[[c for c in frame.columns if c in keep]]
+        return dataset
+
+    def score(self, dataset: Dataset, spec: ScoringSpec | None = None, days=None,
+              progress: Callable | None = None, block_cells: int = BLOCK_CELLS,
+              hold_bytes: int = HOLD_BYTES, rank: bool = True) -> "DaskScoredBlocks":
+        return score_blocks_dask(dataset, client=current_client(), spec=spec, days=days, progress=progress,
+                                 block_cells=block_cells, hold_bytes=hold_bytes, rank=rank)
 
 
 @contextlib.contextmanager
@@ -86,50 +125,28 @@ def current_client():
     try:
         return get_client()
     except ValueError:
-        raise UsageError("The dataset has Dask tables but no Dask client is running: open one "
-                         "with ssi_kit.scoring.dask_engine.dask_client().") from None
-
-
-@contextlib.contextmanager
-def scoring_session(engine: str = "pandas", scheduler=None, **cluster):
-    """Yield a dataset loader for ``engine``; for ``"dask"``, with a client open meanwhile.
-
-    Parameters
-    ----------
-    engine : {"pandas", "dask"}
-    scheduler : str, optional
-        Dask scheduler address (default: a local cluster).
-    **cluster
-        Passed to :func:`dask_client` (``workers``, ``memory_limit``).
-
-    Yields
-    ------
-    callable
-        ``load(path, tables=None) -> Dataset``, whose big tables are Dask
-        DataFrames for the Dask engine; :func:`ssi_kit.scoring.score_dataset`
-        then scores on the cluster.
-    """
-    if engine not in ("pandas", "dask"):
-        raise UsageError(f"engine must be 'pandas' or 'dask' (got {engine!r}).")
-    if engine == "pandas":
-        yield load_dataset
-        return
-    with dask_client(scheduler, **cluster) as client:
-        yield functools.partial(load_partitioned, client=client)
+        raise UsageError("The Dask engine needs a Dask client: open one with the engine's session() "
+                         "(ssi_kit.scoring.engines.get_engine('dask').session()).") from None
 
 
 @dataclass
 class DaskScoredBlocks(ScoredBlocks):
-    """:class:`~ssi_kit.scoring.engine.ScoredBlocks` whose blocks live on a Dask cluster.
+    """:class:`~ssi_kit.scoring.results.ScoredBlocks` whose blocks live on a Dask cluster.
 
-    ``arrays`` holds one future per block.  :meth:`frames` fetches each block's
-    compact scores in turn and assembles it here, where the ranks are, instead
-    of shipping the ranks to the workers.
+    ``arrays`` holds one future per block; :meth:`block_scores` fetches one
+    block's compact scores (scoring the block again from its persisted input
+    partitions when the workers hold only the pillars: ``hold_bytes``), and
+    :meth:`~ssi_kit.scoring.results.ScoredBlocks.frames` assembles it here, where
+    the ranks are, one block at a time.
     """
 
     client: object = None
+    #: ``task(k, keep)``: block ``k``'s delayed scoring (see :func:`score_blocks_dask`).
+    task: Callable | None = None
 
-    def _block_scores(self, k: int) -> dict:
+    def block_scores(self, k: int) -> dict:
+        if self.rescore is not None:
+            return self.rescore(k)[0]
         return self.arrays[k].result()[0]
 
     def to_dask(self):
@@ -137,11 +154,12 @@ class DaskScoredBlocks(ScoredBlocks):
         import dask
         import dask.dataframe as dd
 
-        labels, plan = _shared(_labels_of(self.members)), _shared(self.plan)
+        labels, plan = _shared(labels_of(self.members)), _shared(self.plan)
         assemble = dask.delayed(_assemble_remote, pure=False)
-        return dd.from_delayed([assemble(plan, labels, block, future, self._block_ranks(block))
-                                for block, future in zip(self.blocks, self.arrays)],
-                               verify_meta=False)
+        results = [self.task(k, None) if self.rescore is not None else future
+                   for k, future in enumerate(self.arrays)]
+        return dd.from_delayed([assemble(plan, labels, block, result, self.block_ranks(block))
+                                for block, result in zip(self.blocks, results)], verify_meta=False)
 
 
 def _shared(value):
@@ -149,8 +167,6 @@ def _shared(value):
 
     (Scattered data would be lost for good when every worker holding it restarts.)
     """
-    import uuid
-
     import dask
 
     return dask.delayed(value, pure=False, name=f"ssi-kit-{uuid.uuid4().hex}")
@@ -158,12 +174,13 @@ def _shared(value):
 
 def _assemble_remote(plan, labels, block, result, ranks) -> pd.DataFrame:
     values = {name: from_micro(a) for name, a in result[0].items()}
-    return _assemble(plan, labels, block, values, ranks)
+    return assemble_block(plan, labels, block, values, ranks)
 
 
-def score_blocks_dask(dataset, *, client, spec=None, days=None, progress=None,
-                      block_cells: int = BLOCK_CELLS) -> DaskScoredBlocks:
-    """Score a dataset whose ``activity``/``profiles`` are Dask DataFrames, on ``client``.
+def score_blocks_dask(dataset: Dataset, *, client, spec: ScoringSpec | None = None, days=None,
+                      progress: Callable | None = None, block_cells: int = BLOCK_CELLS,
+                      hold_bytes: int = HOLD_BYTES, rank: bool = True) -> DaskScoredBlocks:
+    """Score a dataset whose ``activity``/``profiles`` are Dask (or pandas) DataFrames, on ``client``.
 
     Parameters
     ----------
@@ -172,45 +189,57 @@ def score_blocks_dask(dataset, *, client, spec=None, days=None, progress=None,
         ``profiles`` as Dask or pandas DataFrames (e.g. from
         :func:`ssi_kit.io.partitioned.load_partitioned`).
     client : distributed.Client
-    spec, days, progress, block_cells
-        As :func:`ssi_kit.scoring.engine.score_blocks`; a block is a partition.
+    spec, days, progress, block_cells, hold_bytes, rank
+        As :meth:`ssi_kit.scoring.engines.base.Engine.score`; a block is a
+        partition.  Beyond ``hold_bytes``, the workers hold each block's pillars,
+        SSI and change and its input partitions, and score a block again when
+        its rows are fetched.
 
     Returns
     -------
     DaskScoredBlocks
-        The same scores as the pandas engine's :func:`~ssi_kit.scoring.engine.score_blocks`.
+        The same scores as the pandas engine's.
     """
-    import dask
-
     step = progress or (lambda *_: None)
-    spec = spec or load_spec()
-    members = dataset.require("members", "Scoring")
-    ids = pd.Index(members["member_id"])
-    scored = day_numbers(score_days(dataset) if days is None else days)
-    connections = dataset["connections"] if "connections" in dataset else None
-    plan = plan_scoring(ids, scored, spec, dataset.tables, connections)
+    run = start_run(dataset, spec, days)
+    plan = run.plan
     rows = max([dataset.stats.get(t, {}).get("rows", 0) for t in _TABLES] + [0])
-    per_seller = max(len(plan.grid_days), math.ceil(1.5 * rows / max(len(ids), 1)))
-    blocks = seller_blocks(len(ids), per_seller, _fit_block(client, block_cells))
+    per_seller = max(len(plan.grid_days), math.ceil(1.5 * rows / max(len(plan.ids), 1)))
+    blocks = seller_blocks(len(plan.ids), per_seller, _fit_block(client, block_cells))
     step("repartitioning by seller")
-    parts = {t: _by_block(dataset[t], ids, blocks, dataset.stats.get(t, {}).get("seller_ranges"))
+    parts = {t: _by_block(dataset[t], plan.ids, blocks, dataset.stats.get(t, {}).get("seller_ranges"))
              for t in _TABLES if t in dataset}
-    shared = _shared(plan)
-    files = {t: (str(dataset.files.get(t, t)), str(dataset.files.get(t, "")).endswith(".csv"))
-             for t in parts}
-    score = dask.delayed(_score_partition, pure=True)
-    futures = client.compute([score(shared, block, files, *[parts[t][k] for t in parts],
-                                    names=tuple(parts)) for k, block in enumerate(blocks)])
-    ssi, notes, problems = _gather_ssi(client, futures, len(scored), step)
+    lean = not holds_all(plan, hold_bytes)
+    if lean:  # the inputs stay on the workers to score a block again when it is fetched
+        parts = {t: client.persist(p) for t, p in parts.items()}
+    score = _score_tasks(plan, dataset, parts, blocks)
+    futures = client.compute([score(k, HELD if lean else None) for k in range(len(blocks))])
+    ssi, notes, problems = _gather_ssi(client, futures, len(plan.scored), step)
     if problems:
         client.cancel(futures)
         raise DatasetError(problems)
     step("ranks")
-    ranks = rank_scores(members, ssi.T, connections)
-    out = DaskScoredBlocks(plan=plan, members=members, blocks=blocks, arrays=futures, ranks=ranks,
-                           notes=notes)
-    out.client = client
-    return out
+    ranks = rank_scores(run.members, ssi.T, run.connections) if rank else {}
+
+    def rescore(k: int) -> tuple[dict, list]:
+        return client.compute(score(k, None)).result()[:2]
+
+    return DaskScoredBlocks(plan=plan, members=run.members, blocks=blocks, arrays=futures, ranks=ranks,
+                            notes=notes, rescore=rescore if lean else None, client=client, task=score)
+
+
+def _score_tasks(plan, dataset: Dataset, parts: dict, blocks: list) -> Callable:
+    """``task(k, keep)``: the delayed scoring of block ``k`` (its arrays trimmed to ``keep``)."""
+    import dask
+
+    shared = _shared(plan)
+    files = {t: (str(dataset.files.get(t, t)), str(dataset.files.get(t, "")).endswith(".csv"))
+             for t in parts}
+    score = dask.delayed(_score_partition, pure=True)
+
+    def task(k: int, keep):
+        return score(shared, blocks[k], files, *[parts[t][k] for t in parts], names=tuple(parts), keep=keep)
+    return task
 
 
 #: Working bytes per seller-day of a block (float arrays per input while scoring).
@@ -266,20 +295,24 @@ def _with_block(frame: pd.DataFrame, ids: pd.Index, size: int) -> pd.DataFrame:
     return frame.assign(_block=ids.get_indexer(frame["member_id"]) // size)
 
 
-def _score_partition(plan, block, files, *frames, names):
-    """Score one block; returns (micro arrays, notes, problems)."""
+def _score_partition(plan, block, files, *frames, names, keep=None):
+    """Score one block; returns (micro arrays, notes, problems), the arrays trimmed to ``keep``."""
+    from ...io.partitioned import duplicate_key_problem
+
     tables, problems = {}, []
     for name, frame in zip(names, frames):
         frame = frame.reset_index(drop=True)
         frame = frame.sort_values(["member_id", "date"], kind="mergesort").reset_index(drop=True)
         if "_row" in frame:
             file, csv = files[name]
-            found = duplicate_key_problem(name, frame, file=file, csv=csv)
+            found = duplicate_key_problem(name, frame, file=file, csv=csv)  # one row per key: io's check
             problems += [found] if found is not None else []
             frame = frame.drop(columns="_row")
         tables[name] = frame
     ids = plan.ids[block.start:block.stop]
     arrays, notes = score_block(tables, ids, plan, block)
+    if keep is not None:
+        arrays = {c: arrays[c] for c in keep}
     return arrays, notes, problems
 
 
