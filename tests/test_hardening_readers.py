@@ -288,9 +288,16 @@ _CAPPED = textwrap.dedent("""
 
 
 def _capped_cli(tmp_path: Path, *argv, cap_mib: int = 1536) -> subprocess.CompletedProcess:
-    """Run ``ssi-kit ARGV`` in a child limited to ``cap_mib`` MiB of address space and 60 s."""
+    """Run ``ssi-kit ARGV`` in a child limited to ``cap_mib`` MiB of address space and 60 s.
+
+    The cap is on address space (``ulimit -v``), which counts what Arrow's allocator
+    (mimalloc) merely reserves, in arenas of 1 GiB by default; memory limits of
+    containers and cron (cgroups) count what is used.  The child reserves in 64 MiB
+    arenas, so the cap measures the memory the kit uses.
+    """
+    env = {**os.environ, "MIMALLOC_ARENA_RESERVE": "64MiB"}
     return subprocess.run([sys.executable, "-c", _CAPPED, str(cap_mib), *map(str, argv)],
-                          capture_output=True, text=True, timeout=60, cwd=tmp_path)
+                          capture_output=True, text=True, timeout=60, cwd=tmp_path, env=env)
 
 
 def _assert_child_refused(done: subprocess.CompletedProcess, *fragments: str) -> None:

@@ -10,11 +10,18 @@ scripts' digits (``٣`` Arabic-Indic, ``５`` full-width) is refused as not a
 number, never read as a number and never dropped.  Counts go up to
 :data:`MAX_COUNT`; dates lie from :data:`MIN_DATE` to :data:`MAX_DATE` (inside
 the range of pandas' timestamps); a value outside is refused, naming its rows.
+
+A text column of counts, dates or numbers written with digits, "-" and "." only
+is read by Arrow's casts, to the same values the general parsers give; a column
+with any other cell, or a cell refused, goes through the general parsers, which
+word the problems.
 """
 from __future__ import annotations
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
 
 from ..exceptions import MAX_EXAMPLES, Problem
 
@@ -79,6 +86,9 @@ def _parse_text(raw: pd.Series) -> tuple[pd.Series, np.ndarray]:
 
 
 def _parse_count(raw: pd.Series) -> tuple[pd.Series, np.ndarray]:
+    fast = _fast_counts(raw)
+    if fast is not None:
+        return fast, np.zeros(len(raw), dtype=bool)
     if pd.api.types.is_bool_dtype(raw.dtype):
         return raw.astype("Int64"), np.zeros(len(raw), dtype=bool)
     if pd.api.types.is_integer_dtype(raw.dtype):
@@ -137,6 +147,9 @@ def _parse_bool(raw: pd.Series) -> tuple[pd.Series, np.ndarray]:
 
 
 def _parse_date(raw: pd.Series) -> tuple[pd.Series, np.ndarray]:
+    fast = _fast_dates(raw)
+    if fast is not None:
+        return fast, np.zeros(len(raw), dtype=bool)
     if pd.api.types.is_datetime64_any_dtype(raw.dtype):
         values = pd.to_datetime(raw).dt.tz_localize(None) if getattr(raw.dt, "tz", None) else raw
         bad = (values.notna() & ((values != values.dt.normalize()) | ~_in_range(values))).to_numpy(dtype=bool)
@@ -156,6 +169,9 @@ def _in_range(values: pd.Series) -> pd.Series:
 
 
 def _parse_number(raw: pd.Series) -> tuple[pd.Series, np.ndarray]:
+    fast = _fast_numbers(raw)
+    if fast is not None:
+        return fast, np.zeros(len(raw), dtype=bool)
     if pd.api.types.is_numeric_dtype(raw.dtype) and not pd.api.types.is_bool_dtype(raw.dtype):
         values, text = raw.astype("Float64"), None
     else:
@@ -164,6 +180,100 @@ def _parse_number(raw: pd.Series) -> tuple[pd.Series, np.ndarray]:
     finite = np.isfinite(values.to_numpy(dtype=float, na_value=np.nan))
     bad = ~finite & ~_blank(raw, text)
     return values.where(finite), bad
+
+
+#: Bytes of a cell the fast paths take: ASCII digits and the minus sign (no space, "+", "x"),
+#: and for numbers also the decimal point (no exponent, "inf" or "nan").
+_DIGITS_MINUS, _DECIMALS = np.zeros(256, dtype=bool), np.zeros(256, dtype=bool)
+_DIGITS_MINUS[list(b"0123456789-")] = True
+_DECIMALS[list(b"0123456789-.")] = True
+
+
+def _plain_text(raw: pd.Series, allowed: np.ndarray = _DIGITS_MINUS) -> pa.ChunkedArray | None:
+    """Arrow text of ``raw``, ``""`` as missing, if its bytes are all ``allowed``; else None.
+
+    The fast paths below read such a column with Arrow's casts, which accept
+    a subset of what the general parsers accept and read it to the same values;
+    anything else (spaces, signs, hexadecimal, other scripts' digits) returns
+    None and is parsed by the general path, which also words the problems.
+    """
+    if not isinstance(raw.array, pd.arrays.ArrowStringArray):
+        return None
+    text = pa.array(raw.array)
+    if isinstance(text, pa.Array):
+        text = pa.chunked_array([text])
+    empty = False
+    for chunk in text.chunks:
+        if not (pa.types.is_string(chunk.type) or pa.types.is_large_string(chunk.type)):
+            return None
+        if len(chunk) == 0:
+            continue
+        _, offsets, data = chunk.buffers()
+        if data is not None and not allowed[np.frombuffer(data, dtype=np.uint8)].all():
+            return None
+        wide = np.int64 if pa.types.is_large_string(chunk.type) else np.int32
+        ends = np.frombuffer(offsets, dtype=wide)[chunk.offset:chunk.offset + len(chunk) + 1]
+        empty = empty or bool((np.diff(ends) == 0).any())  # "" or missing
+    return pc.if_else(pc.equal(text, ""), None, text) if empty else text
+
+
+def _fast_counts(raw: pd.Series) -> pd.Series | None:
+    """:func:`_parse_count` of a text column of plain whole numbers within :data:`MAX_COUNT`; else None."""
+    text = _plain_text(raw)
+    if text is None:
+        return None
+    try:
+        values = pc.cast(text, pa.int64())
+    except (pa.ArrowInvalid, OverflowError, ValueError):
+        return None
+    low, high = pc.min_max(values).values()
+    if low.is_valid and (low.as_py() < -MAX_COUNT or high.as_py() > MAX_COUNT):
+        return None
+    array = pd.arrays.IntegerArray(pc.fill_null(values, 0).to_numpy(),
+                                   pc.is_null(values).to_numpy(zero_copy_only=False))
+    return pd.Series(array, index=raw.index, name=raw.name)
+
+
+#: :data:`MIN_DATE` and :data:`MAX_DATE` in days since 1970-01-01 (Arrow's date32).
+_DAYS = tuple((day - pd.Timestamp(0)).days for day in (MIN_DATE, MAX_DATE))
+
+
+def _fast_dates(raw: pd.Series) -> pd.Series | None:
+    """:func:`_parse_date` of a text column of ISO dates within the range held; else None.
+
+    Arrow's cast to a date reads exactly ``YYYY-MM-DD`` of a day in the calendar.
+    """
+    text = _plain_text(raw)
+    if text is None:
+        return None
+    try:
+        days = pc.cast(text, pa.date32())
+    except (pa.ArrowInvalid, OverflowError, ValueError):
+        return None
+    first, last = pc.min_max(pc.cast(days, pa.int32())).values()  # days since 1970-01-01
+    if first.is_valid and (first.as_py() < _DAYS[0] or last.as_py() > _DAYS[1]):
+        return None
+    stamps = np.require(pc.cast(days, pa.timestamp("ns")).to_numpy(zero_copy_only=False), requirements="W")
+    return pd.Series(stamps, index=raw.index, name=raw.name, dtype="datetime64[ns]")
+
+
+def _fast_numbers(raw: pd.Series) -> pd.Series | None:
+    """:func:`_parse_number` of a text column of plain finite decimals; else None.
+
+    Arrow's cast and pandas' ``to_numeric`` read such text to the same doubles.
+    """
+    text = _plain_text(raw, _DECIMALS)
+    if text is None:
+        return None
+    try:
+        values = pc.cast(text, pa.float64())
+    except (pa.ArrowInvalid, OverflowError, ValueError):
+        return None
+    if pc.all(pc.is_finite(values)).as_py() is False:  # None: every cell blank
+        return None
+    array = pd.arrays.FloatingArray(pc.fill_null(values, 0.0).to_numpy(),
+                                    pc.is_null(values).to_numpy(zero_copy_only=False))
+    return pd.Series(array, index=raw.index, name=raw.name)
 
 
 _PARSERS = {"text": _parse_text, "count": _parse_count, "bool": _parse_bool,

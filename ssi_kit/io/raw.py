@@ -239,12 +239,12 @@ def _arrow_csv(file: Path, keep: Collection[str] | None) -> pd.DataFrame | None:
     wanted = [n for n in names if keep is None or n in keep]
     if len(names) < 2 or not wanted or len(set(names)) < len(names):
         return None
-    try:
+    try:  # large_string: what pandas' string dtype holds, so the columns convert without a copy
         table = pa_csv.read_csv(
             file, read_options=pa_csv.ReadOptions(block_size=MAX_LINE_BYTES),
             parse_options=pa_csv.ParseOptions(newlines_in_values=True, ignore_empty_lines=False),
             convert_options=pa_csv.ConvertOptions(
-                include_columns=wanted, column_types={n: pa.string() for n in wanted},
+                include_columns=wanted, column_types={n: pa.large_string() for n in wanted},
                 strings_can_be_null=False, quoted_strings_can_be_null=False))
     except (pa.ArrowException, OSError, ValueError):
         return None

@@ -20,11 +20,13 @@ whole-row check's failures are reported under is declared in the model's
 """
 from __future__ import annotations
 
+import sys
 from typing import Optional
 
 import pandas as pd
+import pandera.api.pandas.model as pandera_model
 import pandera.pandas as pa
-from pandera.typing import Series
+from pandera.typing import Index, Series
 
 __all__ = [
     "Members", "Activity", "Profiles", "Ssi", "Outcomes", "Connections", "Events",
@@ -224,6 +226,32 @@ MODELS = {
     "outcomes": Outcomes, "connections": Connections, "events": Events,
 }
 TABLE_NAMES = tuple(MODELS)
+
+
+def _build_schemas() -> None:
+    """Build every model's schema now, without pandera importing ``dask.dataframe``.
+
+    To tell series from index annotations, pandera's ``to_schema`` asks
+    ``get_series_types`` and ``get_index_types``, which import ``dask.dataframe``
+    (half a second) when Dask is installed, to add Dask's types.  The models
+    here annotate pandas' types only, so asking about pandas' alone builds
+    the same schemas; pandera caches them (per thread) and its own functions
+    are put back.  If pandera's internals differ, the schemas are built as usual.
+    """
+    names = ("get_series_types", "get_index_types")
+    saved = {name: getattr(pandera_model, name, None) for name in names}
+    if "dask.dataframe" in sys.modules or None in saved.values():
+        return
+    pandera_model.get_series_types, pandera_model.get_index_types = (lambda: {Series}), (lambda: {Index})
+    try:
+        for model in MODELS.values():
+            model.to_schema()
+    finally:
+        for name, function in saved.items():
+            setattr(pandera_model, name, function)
+
+
+_build_schemas()
 
 
 def columns_of(table: str, *kinds: str) -> tuple[str, ...]:

@@ -135,15 +135,21 @@ def network_top_pct(values, u, v) -> np.ndarray:
     """
     vals = np.asarray(values, dtype=float)
     days, n = vals.shape
-    deg = np.bincount(u, minlength=n).astype(float)
+    u, v = np.asarray(u), np.asarray(v)
+    if np.any(u[1:] < u[:-1]):  # :func:`undirected_edges` sorts them already
+        order = np.argsort(u, kind="stable")
+        u, v = u[order], v[order]
+    deg = np.bincount(u, minlength=n)
+    ends = np.cumsum(deg)  # the edges of seller i are u's run [ends[i] - deg[i], ends[i])
     out = np.empty_like(vals)
     step = max(1, _CHUNK_CELLS // max(len(u), 1))
     for start in range(0, days, step):  # chunks bound memory; each chunk is vectorized
         block = vals[start:start + step]
         ge = block[:, v] >= block[:, u]
-        rows = np.arange(block.shape[0])[:, None] * n + u[None, :]
-        k = np.bincount(rows.ravel(), weights=ge.ravel(), minlength=block.size)
-        out[start:start + step] = 100.0 * (k.reshape(block.shape) + 1.0) / (deg + 1.0)
+        seen = np.zeros((block.shape[0], len(u) + 1), dtype=np.int64)
+        np.cumsum(ge, axis=1, out=seen[:, 1:])  # per day, the edges counted so far
+        k = seen[:, ends] - seen[:, ends - deg]
+        out[start:start + step] = 100.0 * (k + 1.0) / (deg + 1.0)
     return out
 
 
