@@ -8,73 +8,31 @@ from __future__ import annotations
 import argparse
 import logging
 import os
-import re
 import sys
 from pathlib import Path
 
-from . import __version__
-from .exceptions import InputError, SsiKitError, UsageError, describe_os_error
-from .limits import (MAX_EVERY, MAX_MEMBERS, MAX_MONTHS, MAX_RESAMPLES, MAX_SEED, MAX_WORKERS, MIN_MEMBERS,
+from .. import __version__
+from ..exceptions import InputError, SsiKitError, UsageError, describe_os_error
+from ..limits import (MAX_EVERY, MAX_MEMBERS, MAX_MONTHS, MAX_RESAMPLES, MAX_SEED, MAX_WORKERS, MIN_MEMBERS,
                      MIN_MONTHS)
-from .progress import Progress
+from ..progress import Progress
+from .imports import add_import, run_import
+from .options import Parser, iso_date, positive_int, positive_number, whole, with_quiet
 
 __all__ = ["main", "build_parser"]
-
-_WHOLE = re.compile(r"[+-]?[0-9]{1,30}")  # digits 0-9 only: int() would also read other scripts' digits
-
-
-class _Parser(argparse.ArgumentParser):
-    """ArgumentParser whose usage errors become :class:`UsageError` (exit 2, one paragraph)."""
-
-    def error(self, message):
-        raise UsageError(f"{self.prog}: {message}. See '{self.prog} --help'.")
-
-
-def _positive_int(text: str) -> int:
-    if not _WHOLE.fullmatch(text.strip()):
-        raise argparse.ArgumentTypeError(f"expected a whole number, got {text[:40]!r}")
-    value = int(text)
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"expected a whole number >= 1, got {value}")
-    return value
-
-
-def _whole(low: int, high: int):
-    """An argparse type: a whole number from ``low`` to ``high`` (digits 0-9), checked before any work."""
-    def parse(text: str) -> int:
-        value = int(text) if _WHOLE.fullmatch(text.strip()) else None
-        if value is None or not low <= value <= high:
-            raise argparse.ArgumentTypeError(f"expected a whole number from {low} to {high}, "
-                                             f"got {text.strip()[:40]!r}")
-        return value
-    return parse
-
-
-def _iso_date(text: str) -> str:
-    import datetime as dt
-
-    try:
-        return dt.date.fromisoformat(text).isoformat() if len(text) == 10 else _bad_date(text)
-    except ValueError:
-        return _bad_date(text)
-
-
-def _bad_date(text: str):
-    raise argparse.ArgumentTypeError(f"expected a date YYYY-MM-DD that exists, got {text!r}")
-
 
 def _add_simulate(sub) -> None:
     p = sub.add_parser("simulate", help="write a synthetic dataset with planted effects",
                        description="Write a complete synthetic dataset (all seven tables) from the "
                        "documented generative model (docs/simulator.md). Deterministic per seed.")
     p.add_argument("--out", required=True, help="dataset directory to create")
-    p.add_argument("--members", type=_whole(MIN_MEMBERS, MAX_MEMBERS), default=200,
+    p.add_argument("--members", type=whole(MIN_MEMBERS, MAX_MEMBERS), default=200,
                    help=f"number of sellers, {MIN_MEMBERS} to {MAX_MEMBERS} (default 200)")
-    p.add_argument("--seed", type=_whole(0, MAX_SEED), default=0, help=f"random seed, 0 to {MAX_SEED} (default 0)")
-    p.add_argument("--start", type=_iso_date, default="2025-07-01", help="first day of activity (default 2025-07-01)")
-    p.add_argument("--months", type=_whole(MIN_MONTHS, MAX_MONTHS), default=15,
+    p.add_argument("--seed", type=whole(0, MAX_SEED), default=0, help=f"random seed, 0 to {MAX_SEED} (default 0)")
+    p.add_argument("--start", type=iso_date, default="2025-07-01", help="first day of activity (default 2025-07-01)")
+    p.add_argument("--months", type=whole(MIN_MONTHS, MAX_MONTHS), default=15,
                    help=f"months of data, {MIN_MONTHS} to {MAX_MONTHS} (default 15)")
-    p.add_argument("--ssi-every", type=_positive_int, default=7, help="days between SSI readings (default 7)")
+    p.add_argument("--ssi-every", type=positive_int, default=7, help="days between SSI readings (default 7)")
     p.add_argument("--effect", action="append", default=[], metavar="CLAIM=VALUE",
                    help="planted effect of a claim, e.g. leaders_quota=1 (repeatable; default the published values)")
     p.add_argument("--format", choices=("csv", "parquet"), default="csv", help="table file format")
@@ -83,8 +41,8 @@ def _add_simulate(sub) -> None:
 
 
 def _add_score(sub) -> None:
-    from .jobs import SCORE_FORMATS
-    from .scoring.engines import ENGINES
+    from ..jobs import SCORE_FORMATS
+    from ..scoring.engines import ENGINES
 
     p = sub.add_parser("score", help="score every seller and day: pillars, SSI, tiers, ranks",
                        description="Compute the kit's transparent SSI for each seller and day and write OUT/scores.csv "
@@ -92,9 +50,9 @@ def _add_score(sub) -> None:
     p.add_argument("dataset", help="dataset directory")
     p.add_argument("--out", required=True, help="output directory (OUT/scores.csv)")
     p.add_argument("--spec", help="scoring spec YAML (default: the shipped spec)")
-    p.add_argument("--start", type=_iso_date, help="first day to score, YYYY-MM-DD (default: first date in the data)")
-    p.add_argument("--end", type=_iso_date, help="last day to score, YYYY-MM-DD (default: last date in the data)")
-    p.add_argument("--every", type=_whole(1, MAX_EVERY), default=1,
+    p.add_argument("--start", type=iso_date, help="first day to score, YYYY-MM-DD (default: first date in the data)")
+    p.add_argument("--end", type=iso_date, help="last day to score, YYYY-MM-DD (default: last date in the data)")
+    p.add_argument("--every", type=whole(1, MAX_EVERY), default=1,
                    help=f"score every N-th day, counted back from --end (1 to {MAX_EVERY})")
     p.add_argument("--format", choices=SCORE_FORMATS, default="csv",
                    help="output format: OUT/scores.csv or OUT/scores.parquet")
@@ -103,7 +61,7 @@ def _add_score(sub) -> None:
                    help="pandas: this process, block by block; dask: a Dask cluster (same results)")
     p.add_argument("--scheduler", metavar="ADDRESS",
                    help="Dask scheduler address, e.g. tcp://host:8786 (default: a local cluster; --engine dask)")
-    p.add_argument("--workers", type=_whole(1, MAX_WORKERS),
+    p.add_argument("--workers", type=whole(1, MAX_WORKERS),
                    help=f"workers of the local Dask cluster, 1 to {MAX_WORKERS} (default: CPUs, at most 4; "
                    "--engine dask)")
 
@@ -119,8 +77,8 @@ def _add_claims(sub) -> None:
     p.add_argument("--ssi", choices=("auto", "observed", "computed"), default="auto",
                    help="SSI used: observed readings (ssi table), the kit's computed score, or auto "
                    "(observed when present)")
-    p.add_argument("--seed", type=_whole(0, MAX_SEED), default=0, help=f"bootstrap seed, 0 to {MAX_SEED} (default 0)")
-    p.add_argument("--resamples", type=_whole(1, MAX_RESAMPLES), default=2000,
+    p.add_argument("--seed", type=whole(0, MAX_SEED), default=0, help=f"bootstrap seed, 0 to {MAX_SEED} (default 0)")
+    p.add_argument("--resamples", type=whole(1, MAX_RESAMPLES), default=2000,
                    help=f"bootstrap resamples, 1 to {MAX_RESAMPLES} (default 2000)")
 
 
@@ -143,135 +101,6 @@ def _add_report(sub) -> None:
                    "into a folder that later team runs --reuse")
 
 
-def _add_import(sub) -> None:
-    p = sub.add_parser("import", help="import real data: SSI readings, the LinkedIn export, trackers, CRM",
-                       description="Import real data into a dataset directory (created, or added to: "
-                       "same key and values kept once, different values replaced by the import).")
-    kinds = p.add_subparsers(dest="kind", metavar="KIND", parser_class=_Parser)
-    kinds.required = True
-    common = argparse.ArgumentParser(add_help=False)
-    common.add_argument("--out", required=True, help="dataset directory to create or add to")
-    common.add_argument("--pseudonymize", action="store_true",
-                        help="replace seller ids with salted hashes (salt from --salt or $SSI_KIT_SALT)")
-    common.add_argument("--salt", help="secret salt for --pseudonymize")
-    common.add_argument("-q", "--quiet", action="store_true", default=argparse.SUPPRESS, help="no progress output")
-    k = kinds.add_parser("ssi-json", parents=[common], help="SSI readings as JSON (salesApiSsi, Unipile, "
-                         "vendor results; histories, JSON Lines) -> ssi",
-                         description="Read SSI readings in the shapes client tools store (LinkedIn's "
-                         "salesApiSsi response, Unipile's LinkedinRawData envelope, normalized memberScore "
-                         "objects, vendor results such as st.retrieveSSI), one per file or a list / JSON "
-                         "Lines history (the date from a field, a _YYYY-MM-DD.json file name, or --date) "
-                         "into the ssi table. Failed scrapes (every value 0) are skipped and reported.")
-    k.add_argument("paths", nargs="+", metavar="FILE_OR_DIR", help="JSON files or folders of them")
-    k.add_argument("--member", help="member_id of the seller (default: from the file, else 'me')")
-    k.add_argument("--date", type=_iso_date, help="reading date for files of one reading that carry none")
-    k.add_argument("--industry", help="industry of the seller when the responses do not name it")
-    k.add_argument("--strict", action="store_true",
-                   help="refuse the import when a reading is skipped (default: skip and report it)")
-    k = kinds.add_parser("linkedin-export", parents=[common], help="'Get a copy of your data' -> members, profiles, activity",
-                         description="Read LinkedIn's data export (ZIP or folder) into members, profiles "
-                         "and daily activity for one seller. Message contents, e-mail addresses, phone "
-                         "numbers, birth dates and addresses are never copied.")
-    k.add_argument("path", metavar="ZIP_OR_DIR")
-    k.add_argument("--member", help="member_id for the seller (default: from the profile name; required "
-                   "when the export has no profile name)")
-    k.add_argument("--industry", help="industry when Profile.csv has none")
-    k.add_argument("--analytics", action="append", default=[], metavar="FILE.xlsx",
-                   help="LinkedIn creator analytics workbook of the same member (repeatable): "
-                   "impressions, engagements, new followers per day")
-    k.add_argument("--same-person", action="store_true",
-                   help="the seller already in --out from another export is this same person: merge them")
-    k.add_argument("--profile-from-export-date", action="store_true",
-                   help="apply undatable profile facts (headline, summary, skills) only from the export date")
-    k.add_argument("--strict", action="store_true",
-                   help="refuse the export when a row cannot be read (default: skip and report it)")
-    k = kinds.add_parser("tracker", parents=[common], help="SSI history spreadsheets -> ssi",
-                         description="Read a daily SSI history (wide or long CSV/XLSX; decimal commas and "
-                         "semicolons handled) into the ssi table.")
-    k.add_argument("path", metavar="FILE")
-    k.add_argument("--map", dest="mapping", metavar="MAP.yaml",
-                   help="mapping of columns, field and section values for other layouts (docs/imports.md)")
-    k.add_argument("--member", help="member_id when the file holds one seller without an id column")
-    k.add_argument("--strict", action="store_true",
-                   help="refuse the import when a reading is skipped (failed scrapes; default: skip and report)")
-    k = kinds.add_parser("salesnav", parents=[common], help="Sales Navigator usage report (admin export) -> ssi",
-                         description="Read a Sales Navigator usage report (one row per seat with its SSI and "
-                         "pillars, CSV or XLSX) into the ssi table. The report has no date: give the day it "
-                         "was exported with --date. Seats are named by e-mail and name only, so pass "
-                         "--pseudonymize (salted hashes of the e-mail) or --id-column.")
-    k.add_argument("path", metavar="FILE")
-    k.add_argument("--date", type=_iso_date, help="the day the report was exported (required unless the "
-                   "report has a date column)")
-    k.add_argument("--id-column", metavar="HEADER", help="column holding seller ids, kept in clear (e.g. an "
-                   "employee id; naming the name column keeps names in clear)")
-    k.add_argument("--strict", action="store_true",
-                   help="refuse the import when a seat is skipped (default: skip and report it)")
-    k = kinds.add_parser("crm", parents=[common], help="opportunity export -> outcomes",
-                         description="Aggregate a CRM opportunity export into outcomes per seller and period. "
-                         "Salesforce opportunity reports (English or German locale) and HubSpot deals "
-                         "exports are recognised from their header; other layouts need --map.")
-    k.add_argument("path", metavar="FILE")
-    k.add_argument("--map", dest="mapping", metavar="MAP.yaml",
-                   help="column mapping (optional for Salesforce and HubSpot exports)")
-    k.add_argument("--preset", choices=["salesforce", "hubspot"],
-                   help="the export's layout (default: recognised from the header)")
-    k.add_argument("--quotas", metavar="FILE", help="quota table (seller, period, quota)")
-    k.add_argument("--placeholder-close-from", metavar="YYYY[-MM-DD]",
-                   help="close dates from then on mean an open deal (default: the year 3000, e.g. 31.12.3999)")
-    k.add_argument("--strict", action="store_true",
-                   help="refuse the export when a row lacks an owner or created date (default: skip and report)")
-
-
-def _import(args):
-    """Run one importer; its messages never quote contact details (the last guard of redaction)."""
-    from .imports.privacy import redact
-
-    try:
-        return _run_import(args)
-    except SsiKitError as err:
-        err.args = (redact(str(err)),)
-        raise
-
-
-def _run_import(args):
-    from .imports.privacy import salt_from
-
-    salt = salt_from(args.salt) if args.pseudonymize else None
-    if args.kind == "ssi-json":
-        from .imports.ssi_json import import_ssi_json as run
-
-        return run(args.paths, args.out, member_id=args.member, date=args.date, industry=args.industry, salt=salt,
-                   strict=args.strict)
-    if args.kind == "linkedin-export":
-        from .imports.linkedin_export import import_linkedin_export as run
-
-        return run(args.path, args.out, member_id=args.member, industry=args.industry, salt=salt,
-                   analytics=args.analytics, strict=args.strict, same_person=args.same_person,
-                   profile_from_export_date=args.profile_from_export_date)
-    if args.kind == "tracker":
-        from .imports.tracker import import_tracker as run
-
-        return run(args.path, args.out, mapping=args.mapping, member_id=args.member, salt=salt, strict=args.strict)
-    if args.kind == "salesnav":
-        from .imports.salesnav import import_salesnav as run
-
-        return run(args.path, args.out, date=args.date, id_column=args.id_column, salt=salt, strict=args.strict)
-    from .imports.crm import import_crm as run
-
-    return run(args.path, args.out, mapping=args.mapping, quotas=args.quotas, salt=salt, preset=args.preset,
-               placeholder_from=args.placeholder_close_from, strict=args.strict)
-
-
-def _positive_number(text: str) -> float:
-    try:
-        value = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a number, got {text!r}") from None
-    if not 0 < value < float("inf"):
-        raise argparse.ArgumentTypeError(f"expected a number above 0, got {text!r}")
-    return value
-
-
 def _add_check(sub) -> None:
     p = sub.add_parser("check", help="data-quality findings on a dataset's readings and activity",
                        description="Look for what the contract lets through but looks wrong: failed "
@@ -279,24 +108,24 @@ def _add_check(sub) -> None:
                        "future dates (docs/quality.md). Findings exit 0; an invalid dataset exits 2.")
     p.add_argument("dataset", help="dataset directory")
     p.add_argument("--out", help="output directory for quality.csv and quality.json (default: print only)")
-    p.add_argument("--max-daily-change", type=_positive_number, default=argparse.SUPPRESS, metavar="N",
+    p.add_argument("--max-daily-change", type=positive_number, default=argparse.SUPPRESS, metavar="N",
                    help="jump: SSI points a day between consecutive readings (default 5)")
-    p.add_argument("--stale-days", type=_positive_int, default=argparse.SUPPRESS, metavar="N",
+    p.add_argument("--stale-days", type=positive_int, default=argparse.SUPPRESS, metavar="N",
                    help="stale: days an unchanged reading may last (default 21)")
-    p.add_argument("--max-gap-days", type=_positive_int, default=argparse.SUPPRESS, metavar="N",
+    p.add_argument("--max-gap-days", type=positive_int, default=argparse.SUPPRESS, metavar="N",
                    help="gap: days without a reading from a seller read weekly (default 14)")
-    p.add_argument("--outlier-mads", type=_positive_number, default=argparse.SUPPRESS, metavar="K",
+    p.add_argument("--outlier-mads", type=positive_number, default=argparse.SUPPRESS, metavar="K",
                    help="activity_outlier: robust SDs of log(1+count) above the seller's median (default 6)")
-    p.add_argument("--outlier-floor", type=_positive_int, default=argparse.SUPPRESS, metavar="N",
+    p.add_argument("--outlier-floor", type=positive_int, default=argparse.SUPPRESS, metavar="N",
                    help="activity_outlier: a flagged day's count must also exceed N (default 50)")
-    p.add_argument("--after-readings-days", type=_positive_int, default=argparse.SUPPRESS, metavar="N",
+    p.add_argument("--after-readings-days", type=positive_int, default=argparse.SUPPRESS, metavar="N",
                    help="activity_after_readings: days of activity allowed after the last reading (default 30)")
-    p.add_argument("--today", type=_iso_date, default=argparse.SUPPRESS, metavar="DAY",
+    p.add_argument("--today", type=iso_date, default=argparse.SUPPRESS, metavar="DAY",
                    help="future_date: the day of the check, YYYY-MM-DD (default today)")
 
 
 def _check(args, progress) -> int:
-    from . import jobs
+    from .. import jobs
 
     names = ("max_daily_change", "stale_days", "max_gap_days", "outlier_mads", "outlier_floor",
              "after_readings_days", "today")  # absent unless given: the defaults live in Thresholds
@@ -316,22 +145,13 @@ def _add_batch(sub) -> None:
     p.add_argument("runs", help="the batch file (runs.yaml)")
 
 
-def _with_quiet(add_parser):
-    def add(*args, **kwargs):
-        p = add_parser(*args, **kwargs)
-        p.add_argument("-q", "--quiet", action="store_true", default=argparse.SUPPRESS,
-                       help="no progress output")
-        return p
-    return add
-
-
 def build_parser() -> argparse.ArgumentParser:
     """The full ``ssi-kit`` argument parser."""
-    parser = _Parser(prog="ssi-kit", description="ssi-kit: transparent SSI scores, tested claims, reports.")
+    parser = Parser(prog="ssi-kit", description="ssi-kit: transparent SSI scores, tested claims, reports.")
     parser.add_argument("--version", action="version", version=f"ssi-kit {__version__}")
     parser.add_argument("-q", "--quiet", action="store_true", help="no progress output")
-    sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
-    sub.add_parser = _with_quiet(sub.add_parser)
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=Parser)
+    sub.add_parser = with_quiet(sub.add_parser)
     sub.required = True
     _add_simulate(sub)
     _add_score(sub)
@@ -339,12 +159,12 @@ def build_parser() -> argparse.ArgumentParser:
     _add_check(sub)
     _add_report(sub)
     _add_batch(sub)
-    _add_import(sub)
+    add_import(sub)
     return parser
 
 
 def _parse_pairs(pairs, what: str) -> dict:
-    from .io.safe_yaml import parse_yaml
+    from ..io.safe_yaml import parse_yaml
 
     out = {}
     for pair in pairs:
@@ -358,7 +178,7 @@ def _parse_pairs(pairs, what: str) -> dict:
 def _read_params(path) -> dict:
     if not path:
         return {}
-    from .io.safe_yaml import load_yaml
+    from ..io.safe_yaml import load_yaml
 
     data = load_yaml(path, what="parameters file")
     if data is None:
@@ -373,7 +193,7 @@ def _read_params(path) -> dict:
 
 
 def _batch(runs, progress) -> int:
-    from .report.batch import run_batch
+    from ..report.batch import run_batch
 
     summary = run_batch(runs, progress=progress)
     with __import__("pandas").option_context("display.width", 160, "display.max_colwidth", 60):
@@ -395,26 +215,26 @@ def _quiet_libraries(quiet: bool) -> None:
 
 def _report(args, progress) -> Path:
     """``ssi-kit report``: what needs no notebook is refused first (OUT, parameters, team, kernel)."""
-    from .io.atomic import check_replaceable
-    from .report.parameters import check_kernel, check_team
+    from ..io.atomic import check_replaceable
+    from ..report.parameters import check_kernel, check_team
 
     check_replaceable(args.out)  # the report replaces OUT whole: refused before any work
     params = {**_read_params(args.parameters_file), **_parse_pairs(args.parameter, "-p")}
     check_team(args.dataset, params)  # the members table alone: an unknown team is refused at once
     check_kernel(args.kernel)
-    from .report import run_report
+    from ..report import run_report
 
     return run_report(args.dataset, args.out, parameters=params, kernel_name=args.kernel,
                       progress=progress, reuse=args.reuse, stage=args.stage)
 
 
 def _run(args) -> int:
-    from . import jobs
+    from .. import jobs
 
     with Progress(args.command, enabled=not args.quiet) as progress:
         if args.command == "simulate":
-            from .simulate import SimulationConfig
-            from .simulate.config import check_span
+            from ..simulate import SimulationConfig
+            from ..simulate.config import check_span
 
             check_span(args.start, args.months, names=("--start", "--months"))
             effects = {**SimulationConfig().effects, **_parse_pairs(args.effect, "--effect")}
@@ -431,7 +251,7 @@ def _run(args) -> int:
                                      engine=args.engine, scheduler=args.scheduler, workers=args.workers,
                                      progress=progress).path
         elif args.command == "import":
-            summary = _import(args)
+            summary = run_import(args)
             print(summary.describe())
             return 0
         elif args.command == "check":
