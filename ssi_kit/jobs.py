@@ -162,7 +162,8 @@ def _write_scores(scores, path: Path, step, team) -> int:
     return write_blocks(counted(), path)
 
 
-def simulate_to_dir(out, config, *, fmt="csv", force: bool = False) -> Path:
+def simulate_to_dir(out, config, *, fmt="csv", force: bool = False, readings_spec=None,
+                    readings_noise: float = 0.6) -> Path:
     """Simulate a dataset and write it (with ``truth.json``) to ``out`` atomically.
 
     Parameters
@@ -174,6 +175,14 @@ def simulate_to_dir(out, config, *, fmt="csv", force: bool = False) -> Path:
     config : ssi_kit.simulate.SimulationConfig
     fmt : {"csv", "parquet"} or mapping of table name to format
     force : bool
+    readings_spec : path-like or ScoringSpec, optional
+        Draw the ``ssi`` readings from this scoring spec applied to the simulated
+        activity, plus ``readings_noise`` points of noise per pillar
+        (:func:`ssi_kit.simulate.readings.readings_from_spec`): readings of a formula
+        the kit is not given, to test ``ssi-kit calibrate``.  The claims' planted
+        effects then hold for the latent SSI, not for these readings (truth.json says so).
+    readings_noise : float
+        Standard deviation of that noise, points per pillar.
 
     Returns
     -------
@@ -189,9 +198,20 @@ def simulate_to_dir(out, config, *, fmt="csv", force: bool = False) -> Path:
     check_out_dir(check_replaceable(out))  # before any work: the swap would fail only at the end
     if force:
         _check_simulation_folder(Path(out))
+    drawn = None if readings_spec is None else (
+        readings_spec if isinstance(readings_spec, ScoringSpec) else load_spec(readings_spec))
     sim = simulate_dataset(config)
-    truth = json.dumps(sim.truth, indent=2, sort_keys=True, default=str) + "\n"
-    return write_dataset(sim.tables, out, fmt=fmt, replace=force, extra_files={TRUTH_FILE: truth})
+    tables, truth = dict(sim.tables), dict(sim.truth)
+    if drawn is not None:
+        from .simulate.readings import readings_from_spec
+
+        tables["ssi"] = readings_from_spec(tables, drawn, every=config.ssi_every, noise=readings_noise,
+                                           seed=config.seed)
+        truth["readings"] = {"spec": drawn.source, "noise": readings_noise,
+                             "note": "readings drawn from this spec; the planted claim effects hold for "
+                                     "the latent SSI, not for these readings"}
+    text = json.dumps(truth, indent=2, sort_keys=True, default=str) + "\n"
+    return write_dataset(tables, out, fmt=fmt, replace=force, extra_files={TRUTH_FILE: text})
 
 
 #: The simulator's record in its output folder; ``--force`` replaces only a folder holding one.

@@ -97,3 +97,15 @@ def test_duckdb_sql_sums_the_spec_windows(tmp_path):
     out = pd.read_parquet(tmp_path / "o.parquet")
     assert out.shape == (10 * 457, 30) and list(out.columns[:2]) == ["member_id", "date"]
     assert (out.filter(like="s").to_numpy() >= 0).all()
+
+
+def test_calibrate_benchmark_on_tiny_data(tmp_path):
+    from ssi_kit.bench.calibration import calibration_rows, hidden_spec
+
+    (row,) = calibration_rows(tmp_path, members=30, readings=8, log=lambda *_: None)
+    assert row.unit == "sellers" and row.size == 30 and row.target_on == "seconds"
+    assert np.isfinite(row.seconds) and np.isfinite(row.peer_seconds) and row.verdict() in ("met", "MISSED")
+    assert "held-out MAE of the total" in row.check
+    hidden, shipped = hidden_spec(), load_spec()
+    assert [i.target for i in hidden.inputs] != [i.target for i in shipped.inputs]
+    assert [i.weight for i in hidden.inputs] == [i.weight for i in shipped.inputs]

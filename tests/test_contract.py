@@ -10,7 +10,6 @@ import pytest
 from ssi_kit.claims.registry import load_claims
 from ssi_kit.claims.results import CSV_COLUMNS
 from ssi_kit.claims.verdicts import VERDICTS
-from ssi_kit.exceptions import UsageError
 from ssi_kit.io.schemas import KINDS, MODELS, column_kind_of, contract_tables
 from ssi_kit.scoring import SCORE_COLUMNS
 
@@ -81,17 +80,22 @@ def test_verdict_names_match_the_code(text):
 def test_commands_listed_exist_in_the_command_line(text, capsys):
     from ssi_kit.cli import build_parser
 
-    current, planned = _section(text, "## Command-line contract").split("Planned (issue #14)")
-    commands = re.findall(r"^ {4}ssi-kit (\w+)", current, re.M)
-    assert len(commands) >= 8
+    commands = re.findall(r"^ {4}ssi-kit (\w+)", _section(text, "## Command-line contract"), re.M)
+    assert {"calibrate", "plan"} <= set(commands) and len(commands) >= 10
     for command in commands:
         with pytest.raises(SystemExit) as info:
             build_parser().parse_args([command, "--help"])
         assert info.value.code == 0, command
-    for command in re.findall(r"^ {4}ssi-kit (\w+)", planned, re.M):
-        with pytest.raises(UsageError):  # a planned command that exists now belongs above
-            build_parser().parse_args([command, "--help"])
     capsys.readouterr()
+
+
+def test_plan_csv_columns_match_the_code(text):
+    from ssi_kit.plan import PLAN_COLUMNS
+
+    section = _section(text, "### `plan.csv`")
+    assert _listed_columns(section) == list(PLAN_COLUMNS)
+    assert list(PLAN_COLUMNS[:9]) == ["member_id", "day", "rank", "action", "pillar", "column", "amount",
+                                      "minutes", "gain"]
 
 
 def test_no_file_refers_to_a_brief_outside_the_repository():

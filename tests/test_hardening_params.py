@@ -24,7 +24,7 @@ from ssi_kit.exceptions import InputError
 from ssi_kit.io.safe_yaml import dump_yaml, parse_yaml
 from ssi_kit.report.execute import NOTEBOOKS, notebook_dir
 from ssi_kit.report.parameters import DOMAINS, check_parameters, coerce_value
-from ssi_kit.scoring.engine import ENGINES
+from ssi_kit.scoring.engines import ENGINES
 from ssi_kit.scoring.spec import parse_spec
 
 SOURCES = [notebook_dir() / nb for nb in NOTEBOOKS]

@@ -15,6 +15,7 @@ BENCHMARKS = {
     "claims": "the claims battery at 10k-100k sellers",
     "full": "full scoring to Parquet: time and peak memory (pandas engine; Dask at small sizes)",
     "process": "ssi-kit score as a whole process vs a DuckDB process (window sums + COPY), CSV and Parquet",
+    "calibrate": "ssi-kit calibrate's fit on 200 sellers x 30 readings vs one scoring pass",
 }
 _DESCRIPTION = ("make bench: the kit's speed against naive and database peers on the same data, in one run. "
                 "Prints tables and writes scoring.csv and scale.csv into --out.")
@@ -73,6 +74,9 @@ def _parser() -> argparse.ArgumentParser:
     g.add_argument("--process-inputs", type=_formats, default=["csv", "parquet"],
                    help="formats of the input tables, comma-separated (default csv,parquet)")
     g.add_argument("--process-repeat", type=int, default=2, help="runs of each process, best kept")
+    g = p.add_argument_group("calibrate")
+    g.add_argument("--calibrate-members", type=int, default=200, help="sellers (default 200)")
+    g.add_argument("--calibrate-readings", type=int, default=30, help="readings per seller (default 30)")
     return p
 
 
@@ -88,6 +92,7 @@ def _log(message: str) -> None:
 
 
 def _scale_rows(args, cache: Path, cap) -> list:
+    from .calibration import calibration_rows
     from .claims import claims_rows
     from .full import full_rows
     from .network import network_rows
@@ -107,6 +112,8 @@ def _scale_rows(args, cache: Path, cap) -> list:
     if "process" in args.only:
         rows += process_rows(cache, members=args.process_members, months=args.process_months,
                              inputs=args.process_inputs, repeat=args.process_repeat, log=_log)
+    if "calibrate" in args.only:
+        rows += calibration_rows(cache, members=args.calibrate_members, readings=args.calibrate_readings, log=_log)
     return rows
 
 

@@ -69,7 +69,7 @@ def full_rows(cache, sizes, *, months: int = 24, dask_up_to: float = 3e6, cap_by
         row.seconds, peak = full_scoring_to_parquet(data, cap_bytes=cap_bytes)
         row.peak_gb = peak / 1e9
         if size <= dask_up_to:
-            log(f"the same with the Dask engine (2 local workers)")
+            log("the same with the Dask engine (2 local workers)")
             row.peer, (row.peer_seconds, _) = "Dask engine, 2 local workers", full_scoring_to_parquet(
                 data, "dask", cap_bytes=cap_bytes)
             row.note = "peer: the same scoring on Dask (its workers' memory is not in the peaks)"

@@ -22,7 +22,7 @@ import pandas as pd
 from ..io import PILLARS, Dataset, validate_tables
 from ..scoring import load_spec, score_dataset
 from ..scoring.chunks import pillar_points
-from ..scoring.engine import apply_transform
+from ..scoring.chunks import apply_transform
 from ..scoring.features import Grid, compute_inputs, day_numbers
 from ..scoring.sources import SOURCES, columns_read, counts_days
 

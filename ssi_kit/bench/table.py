@@ -37,11 +37,12 @@ class Row:
     peer_seconds : float
         The peer's time on the same data in the same run (NaN when not run).
     limit : float
-        Target on ``ratio = seconds / peer_seconds`` (or on peak GB when
-        ``target_on`` is "peak"); NaN when the row has no target.
+        Target on ``ratio = seconds / peer_seconds`` (on peak GB when
+        ``target_on`` is "peak", on our seconds when it is "seconds"); NaN when
+        the row has no target.
     target : str
         The target in words.
-    target_on : {"ratio", "peak"}
+    target_on : {"ratio", "peak", "seconds"}
     peak_gb, peer_peak_gb : float
         Peak resident memory of the step's child process (NaN when not measured).
     check : str
@@ -78,7 +79,7 @@ class Row:
         """``met``, ``MISSED``, ``n/a`` (no target or nothing to compare) or the preset status."""
         if self.status:
             return self.status
-        value = self.peak_gb if self.target_on == "peak" else self.ratio
+        value = {"peak": self.peak_gb, "seconds": self.seconds}.get(self.target_on, self.ratio)
         if not math.isfinite(self.limit) or not math.isfinite(value):
             return "n/a"
         return "met" if value <= self.limit else "MISSED"

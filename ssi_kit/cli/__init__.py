@@ -17,6 +17,8 @@ from ..limits import (MAX_EVERY, MAX_MEMBERS, MAX_MONTHS, MAX_RESAMPLES, MAX_SEE
                      MIN_MONTHS)
 from ..progress import Progress
 from .imports import add_import, run_import
+from .calibrate import add_calibrate, run_calibrate
+from .plan import add_plan, run_plan
 from .options import Parser, iso_date, positive_int, positive_number, whole, with_quiet
 
 __all__ = ["main", "build_parser"]
@@ -33,6 +35,11 @@ def _add_simulate(sub) -> None:
     p.add_argument("--months", type=whole(MIN_MONTHS, MAX_MONTHS), default=15,
                    help=f"months of data, {MIN_MONTHS} to {MAX_MONTHS} (default 15)")
     p.add_argument("--ssi-every", type=positive_int, default=7, help="days between SSI readings (default 7)")
+    p.add_argument("--readings-spec", metavar="SPEC.yaml",
+                   help="draw the SSI readings from this scoring spec applied to the simulated activity, plus "
+                   "noise (a formula the kit is not given, to try ssi-kit calibrate)")
+    p.add_argument("--readings-noise", type=positive_number, default=0.6, metavar="POINTS",
+                   help="noise of --readings-spec readings, standard deviation per pillar (default 0.6)")
     p.add_argument("--effect", action="append", default=[], metavar="CLAIM=VALUE",
                    help="planted effect of a claim, e.g. leaders_quota=1 (repeatable; default the published values)")
     p.add_argument("--format", choices=("csv", "parquet"), default="csv", help="table file format")
@@ -160,6 +167,8 @@ def build_parser() -> argparse.ArgumentParser:
     _add_report(sub)
     _add_batch(sub)
     add_import(sub)
+    add_plan(sub)
+    add_calibrate(sub)
     return parser
 
 
@@ -240,7 +249,8 @@ def _run(args) -> int:
             effects = {**SimulationConfig().effects, **_parse_pairs(args.effect, "--effect")}
             config = SimulationConfig(members=args.members, seed=args.seed, start=args.start,
                                       months=args.months, ssi_every=args.ssi_every, effects=effects)
-            path = jobs.simulate_to_dir(args.out, config, fmt=args.format, force=args.force)
+            path = jobs.simulate_to_dir(args.out, config, fmt=args.format, force=args.force,
+                                        readings_spec=args.readings_spec, readings_noise=args.readings_noise)
         elif args.command == "claims":
             jobs.claims_to_dir(args.dataset, args.out, claims=args.claims, ssi_source=args.ssi,
                                seed=args.seed, n_resamples=args.resamples, progress=progress)
@@ -254,6 +264,10 @@ def _run(args) -> int:
             summary = run_import(args)
             print(summary.describe())
             return 0
+        elif args.command == "calibrate":
+            path = run_calibrate(args, progress)
+        elif args.command == "plan":
+            path = run_plan(args, progress)
         elif args.command == "check":
             return _check(args, progress)
         elif args.command == "batch":

@@ -53,7 +53,7 @@ def _date_or_empty(value: str) -> bool:
 
 
 def _engines() -> tuple[str, ...]:
-    from ..scoring.engine import ENGINES
+    from ..scoring.engines import ENGINES
 
     return ENGINES
 

@@ -19,7 +19,7 @@ import pandas as pd
 
 from ..io.schemas import PILLARS
 from .features import Grid, compute_inputs
-from .micro import DECIMALS, from_micro, to_micro  # noqa: F401  (from_micro: kept importable here)
+from .micro import DECIMALS, to_micro
 from .ranks import undirected_edges
 from .spec import ScoringSpec
 

@@ -12,8 +12,8 @@ from collections.abc import Callable
 import pandas as pd
 
 from ..io.dataset import Dataset
-from .chunks import BLOCK_CELLS, apply_transform  # noqa: F401  (importable here for callers)
-from .engines import ENGINES, get_engine  # noqa: F401  (ENGINES: importable here for callers)
+from .chunks import BLOCK_CELLS
+from .engines import get_engine
 from .results import HOLD_BYTES, ScoredBlocks
 from .spec import ScoringSpec
 
