@@ -209,3 +209,26 @@ def test_values_a_spreadsheet_cannot_hold_become_empty_or_visible(org, tmp_path)
     assert "bad\ufffdname" in teams and not [t for t in teams if "\x01" in str(t)]
     change = _column(ws, "7-day change in SSI, the kit's computed score (points)")
     assert [c.value for c, f in zip(change, first) if f] == [None] * int(first.sum())
+
+
+def test_roster_sheet_with_the_coaching_plan(org, tmp_path):
+    """The plan's columns in the Roster sheet: actions as text, their summed gain as a number."""
+    from ssi_kit.io import load_dataset
+    from ssi_kit.jobs import simulate_to_dir
+    from ssi_kit.report import coaching
+    from ssi_kit.simulate import SimulationConfig
+
+    views, claims, _ = org
+    dataset = load_dataset(simulate_to_dir(tmp_path / "d", SimulationConfig(members=20, seed=5)))
+    coach = coaching.coach_plan(dataset, day=views.computed["date"].max())
+    table = roster.build_roster(views.observed, computed=views.computed, source="observed", plan=coach)
+    path = write_workbook(tmp_path / "r.xlsx", views.observed, claims, source="observed",
+                          computed=views.computed, roster=table)
+    ws = openpyxl.load_workbook(path)["Roster"]
+    gains = _column(ws, "Points the top three actions would add")
+    assert all(c.data_type == "n" and c.number_format == "0.0" for c in gains)
+    assert np.allclose([c.value for c in gains], table["top_actions_gain"])
+    expected = coach.table[coach.table["rank"] <= 3].groupby("member_id")["gain"].sum()
+    assert np.allclose(table["top_actions_gain"], table["member_id"].map(expected).fillna(0.0))
+    actions = [c.value for c in _column(ws, "Top three actions (SSI points each would add)")]
+    assert actions == list(table["top_actions"]) and all(" points" in a for a in actions)

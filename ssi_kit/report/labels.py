@@ -82,6 +82,11 @@ _PLAIN = {
     "weakest_pillar": "Weakest pillar", "weakest_pillar_missing": "Points missing in weakest pillar (of 25)",
     "points_within_reach": "Points within reach (100 minus SSI)",
     "top_inputs": "Inputs with most points still available (points)", "next_action": "Next action",
+    "top_actions": "Top three actions (SSI points each would add)",
+    "top_actions_gain": "Points the top three actions would add",
+    # coaching (coaching.py: the plan's action per team)
+    "action": "Action", "mean_gain": "Lift of the team's mean SSI (points)",
+    "gainers": "Sellers it lifts", "minutes": "Minutes (all sellers it lifts)",
     "industry_top_pct_org": "Industry rank within this organisation (Top %)",
     "network_top_pct_org": "Network rank within this organisation (Top %)",
     # claims

@@ -1,7 +1,8 @@
 """The few plain sentences at the top of the report.
 
 Where the team stands and how that changed over four weeks, who is rising and falling,
-what to do first (the input with the most points still available summed over the
+what to do first (from the coaching plan when there is one: the action that would lift the
+sellers' mean SSI most; else the input with the most points still available summed over the
 sellers), and what the published claims say.  Every string that comes from data or
 parameters goes through :func:`ssi_kit.report.display.md_text`.
 """
@@ -65,16 +66,26 @@ def movers_sentence(movers: pd.DataFrame, *, k: int = 3) -> str:
     return " ".join(parts)
 
 
-def first_step_sentence(available: pd.DataFrame | None, roster: pd.DataFrame | None = None) -> str:
-    """The input that would lift the team most: its points still available summed over the sellers.
+def first_step_sentence(available: pd.DataFrame | None, roster: pd.DataFrame | None = None,
+                        step: dict | None = None) -> str:
+    """What to do first: the plan's action that lifts the sellers most, else the input with most points.
 
     Parameters
     ----------
+    step : dict, optional
+        :func:`ssi_kit.report.coaching.lift_action` (the plan's action lifting the sellers'
+        mean SSI most); used first when given.
     available : pandas.DataFrame or None
         :func:`ssi_kit.report.roster.points_available`; None or empty without computed scores.
     roster : pandas.DataFrame, optional
         :func:`ssi_kit.report.roster.build_roster`, for the pillar-level step without inputs.
     """
+    if step:
+        spec = md_text(step.get("spec", "the report's spec"))
+        return (f"What to do first: {md_text(step['action'])}. Had each of the {step['sellers']} sellers done "
+                f"their own step of it in the {step['weeks']} weeks up to {step['day'].date()}, their mean SSI "
+                f"would be {step['mean_gain']:.1f} points higher ({step['gainers']} of them gain; "
+                f"{step['minutes'] / 60:.0f} hours in all; from the coaching plan, under {spec}).")
     if available is not None and len(available):
         total = available.groupby(["pillar", "input"], sort=True)["available"].sum()
         (pillar, name), points = total.idxmax(), float(total.max())
@@ -108,7 +119,8 @@ def claims_sentence(claims: dict | None, *, team: str = "") -> str:
 
 def summary_sentences(shown: pd.DataFrame, *, source: str = "computed", movers: pd.DataFrame | None = None,
                       available: pd.DataFrame | None = None, roster: pd.DataFrame | None = None,
-                      claims: dict | None = None, team: str = "", dataset_dir=None) -> list[str]:
+                      claims: dict | None = None, team: str = "", dataset_dir=None,
+                      step: dict | None = None) -> list[str]:
     """The report's opening sentences (Markdown, data strings escaped).
 
     Parameters
@@ -126,6 +138,8 @@ def summary_sentences(shown: pd.DataFrame, *, source: str = "computed", movers: 
         The team of a team run ("" for the organisation).
     dataset_dir : path-like, optional
         Said to be the kit's synthetic sample when it holds the simulator's ``truth.json``.
+    step : dict, optional
+        :func:`ssi_kit.report.coaching.lift_action`: what to do first, from the coaching plan.
 
     Returns
     -------
@@ -138,5 +152,5 @@ def summary_sentences(shown: pd.DataFrame, *, source: str = "computed", movers: 
     sentences.append(standing_sentence(shown, source=source, team=team))
     if movers is not None:
         sentences.append(movers_sentence(movers))
-    sentences += [first_step_sentence(available, roster), claims_sentence(claims, team=team)]
+    sentences += [first_step_sentence(available, roster, step), claims_sentence(claims, team=team)]
     return [s for s in sentences if s]

@@ -245,8 +245,9 @@ _SECTIONS = {
     "roster": ("Roster",
                "One row per seller, most points within reach (100 minus the SSI) first: the latest SSI "
                "({singular}), its change over four weeks, the weakest pillar (most of its 25 points "
-               "missing), the inputs with the most points still available (the spec's weight minus the "
-               "points earned on the latest computed day) and a next action. Click a column to sort. "
+               "missing) and, where the kit's score can be computed, the three actions that would add most "
+               "SSI points per minute of effort (re-scored under the spec; else the inputs with most points "
+               "still available and a next action). Click a column to sort. "
                "{ranks}"),
     "changes": ("What changed",
                 "The change of the SSI over four weeks (the latest day against 28 days before), split "

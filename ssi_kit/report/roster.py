@@ -5,6 +5,12 @@ kit's computed score), its change over four weeks, tier, weakest pillar (most of
 points missing), the inputs with the most points still available -- the spec's weight
 minus the points earned on the latest computed day -- and a next action in words.
 Sorted by points within reach (100 minus the SSI), largest first.
+
+With a coaching plan (:func:`ssi_kit.report.coaching.coach_plan`, when the kit's score can be
+computed) the inputs and the next action are replaced by the plan's top three actions in
+words with their gains (``top_actions``, best gain per minute first) and the sum of those
+gains (``top_actions_gain``: what the three actions would add; "points within reach" stays
+100 minus the SSI).
 """
 from __future__ import annotations
 
@@ -13,6 +19,7 @@ import pandas as pd
 
 from ..io.schemas import PILLARS
 from .changes import PERIOD_DAYS, value_on
+from .coaching import coaching_columns
 from .labels import PILLAR_NAMES, value_label
 from .summaries import latest_scores
 
@@ -136,8 +143,21 @@ def _ranks(last: pd.DataFrame, computed, source: str) -> tuple[pd.DataFrame, boo
     return latest_scores(computed)[["member_id", *_RANKS]].astype({"member_id": str}), False
 
 
+def _with_plan(roster: pd.DataFrame, plan) -> pd.DataFrame:
+    """``roster`` with the plan's columns in place of ``top_inputs`` and ``next_action``."""
+    coach = coaching_columns(plan, roster["member_id"]).set_index("member_id")
+    actions = roster["member_id"].map(coach["top_actions"]).fillna("")
+    at = roster.columns.get_loc("top_inputs")
+    gain = roster["member_id"].map(coach["top_actions_gain"]).astype(float)
+    fallback = roster["next_action"]  # sellers no action lifts keep the points-based action
+    roster = roster.drop(columns=["top_inputs", "next_action"])
+    roster.insert(at, "top_actions", actions.where(actions != "", fallback))
+    roster.insert(at + 1, "top_actions_gain", gain)
+    return roster
+
+
 def build_roster(shown: pd.DataFrame, *, computed: pd.DataFrame | None = None, spec=None,
-                 source: str = "computed") -> pd.DataFrame:
+                 source: str = "computed", plan=None) -> pd.DataFrame:
     """One row per seller in ``shown``: where they stand and what to work on next.
 
     Parameters
@@ -152,6 +172,11 @@ def build_roster(shown: pd.DataFrame, *, computed: pd.DataFrame | None = None, s
         The weights; default the shipped spec.
     source : {"computed", "observed"}
         What ``shown`` is.
+    plan : ssi_kit.plan.PlanResult, optional
+        The coaching plan (:func:`ssi_kit.report.coaching.coach_plan`): ``top_actions`` (the
+        plan's top three in words with their gains; a seller no action lifts keeps the
+        points-based next action) and ``top_actions_gain`` (their gains summed, SSI points)
+        replace ``top_inputs`` and ``next_action``.
 
     Returns
     -------
@@ -191,5 +216,7 @@ def build_roster(shown: pd.DataFrame, *, computed: pd.DataFrame | None = None, s
     if len(ranks):
         roster = roster.merge(ranks.rename(columns={c: c + suffix for c in _RANKS}), on="member_id", how="left")
     roster[["top_inputs", "next_action"]] = roster[["top_inputs", "next_action"]].fillna("")
+    if plan is not None:
+        roster = _with_plan(roster, plan)
     roster = roster.sort_values(["points_within_reach", "member_id"], ascending=[False, True], kind="mergesort")
     return roster.reset_index(drop=True)

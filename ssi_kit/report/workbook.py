@@ -42,7 +42,8 @@ SHEETS = {
     "headline": ("Headline", "The headline figures over each seller's latest row."),
     "latest": ("Latest snapshot", "Each seller's latest row: SSI, pillars, tier, band, ranks, 7-day change."),
     "roster": ("Roster", "One row per seller: latest SSI, change, weakest pillar, points still "
-                         "available and a next action."),
+                         "available, a next action and, when the kit's score can be computed, the "
+                         "coaching plan's top three actions and the points they would add."),
     "readings": ("LinkedIn readings", "Every reading of LinkedIn's SSI, with pillars and ranks when read."),
     "scores": ("Computed scores", "The kit's computed score on every scored day."),
     "pillars_by_team": ("Pillars by team", "Mean pillars and SSI per team, each seller's latest row."),
@@ -63,7 +64,7 @@ NUMBER_FORMATS = {
     **dict.fromkeys(("ssi", "brand", "people", "insights", "relationships", "mean_ssi", "industry_avg_ssi", "network_avg_ssi", "team_avg_ssi",
                      "industry_top_pct", "network_top_pct", "team_top_pct", "median_industry_top_pct",
                      "median_network_top_pct", "mean_observed", "mean_computed", "mean_abs_error",
-                     "industry_top_pct_org", "network_top_pct_org", "points_within_reach",
+                     "industry_top_pct_org", "network_top_pct_org", "points_within_reach", "top_actions_gain",
                      "weakest_pillar_missing", "before", "after", "points"), _POINTS),
     **dict.fromkeys(("ssi_change_7d", "ssi_change_28d", "change",
                      "pillar_change", "mean_points", "correlation"), _CHANGE),
