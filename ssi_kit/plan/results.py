@@ -91,15 +91,35 @@ class PlanResult:
         """
         if self.teams is None or team not in set(self.teams.dropna()):
             raise UsageError(f"Team {str(team)[:80]!r} is not a team of the members table.")
-        sellers = [m for m in self.members if self.teams.get(m) == team]
+        best = self.group_action([m for m in self.members if self.teams.get(m) == team])
+        if best is None:
+            return None
+        return {"team": team, "column": best["column"], "action": best["action"],
+                "mean_gain": round(best["mean_gain"], 6), "sellers": best["sellers"],
+                "minutes": round(best["minutes"], 2)}
+
+    def group_action(self, members) -> dict | None:
+        """The action that lifts the mean SSI of ``members`` most on ``day`` (each doing their own step).
+
+        The mean is over the ``members`` planned, those no action lifts counting 0.
+
+        Returns
+        -------
+        dict or None
+            ``column``, ``action`` (in words), ``mean_gain``, ``sellers`` (planned), ``gainers``
+            (sellers the action lifts) and ``minutes`` (their total); None when no action lifts anyone.
+        """
+        wanted = set(map(str, members))
+        sellers = [m for m in self.members if m in wanted]
         mine = self.candidates[self.candidates["member_id"].isin(sellers)]
         if mine.empty:
             return None
-        per = mine.groupby("column", sort=True).agg(total=("gain", "sum"), minutes=("minutes", "sum"))
+        per = mine.groupby("column", sort=True).agg(total=("gain", "sum"), minutes=("minutes", "sum"),
+                                                    gainers=("member_id", "nunique"))
         best = per.sort_values("total", ascending=False, kind="mergesort").index[0]
-        return {"team": team, "column": best, "action": action_words(best, None, self.weeks),
-                "mean_gain": round(float(per.loc[best, "total"]) / len(sellers), 6), "sellers": len(sellers),
-                "minutes": round(float(per.loc[best, "minutes"]), 2)}
+        return {"column": best, "action": action_words(best, None, self.weeks),
+                "mean_gain": float(per.loc[best, "total"]) / len(sellers), "sellers": len(sellers),
+                "gainers": int(per.loc[best, "gainers"]), "minutes": float(per.loc[best, "minutes"])}
 
     def summary(self) -> str:
         """A few lines: the day, the spec, how many sellers and actions, the most common first action."""

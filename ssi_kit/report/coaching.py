@@ -23,7 +23,6 @@ from ..drivers import RANKS, explain_rank_change, fit_drivers
 from ..exceptions import UsageError
 from ..io import Dataset
 from ..plan import plan_actions
-from ..plan.words import action_words
 from .display import md_text
 from .labels import PILLAR_NAMES, humanize
 
@@ -104,7 +103,7 @@ def lift_action(plan, members) -> dict | None:
 
     Each seller does their own step of the action (the plan's candidates); the mean is over
     all of ``members`` planned, those no action lifts counting 0.  The same rule as
-    :meth:`ssi_kit.plan.PlanResult.team_action`, for any set of sellers.
+    :meth:`ssi_kit.plan.PlanResult.group_action`, with the plan's day, weeks and spec.
 
     Returns
     -------
@@ -113,17 +112,10 @@ def lift_action(plan, members) -> dict | None:
         the action lifts), ``minutes`` (their total), ``weeks``, ``day`` and ``spec`` (the plan's,
         the spec by :func:`spec_name`); None when no action lifts anyone.
     """
-    sellers = [m for m in plan.members if m in set(map(str, members))]
-    mine = plan.candidates[plan.candidates["member_id"].isin(sellers)]
-    if mine.empty or not sellers:
+    best = plan.group_action(members)
+    if best is None:
         return None
-    per = mine.groupby("column", sort=True).agg(total=("gain", "sum"), minutes=("minutes", "sum"),
-                                                gainers=("member_id", "nunique"))
-    best = per.sort_values("total", ascending=False, kind="mergesort").index[0]
-    return {"column": best, "action": action_words(best, None, plan.weeks),
-            "mean_gain": float(per.loc[best, "total"]) / len(sellers), "sellers": len(sellers),
-            "gainers": int(per.loc[best, "gainers"]), "minutes": float(per.loc[best, "minutes"]),
-            "weeks": plan.weeks, "day": pd.Timestamp(plan.day), "spec": spec_name(plan.spec)}
+    return {**best, "weeks": plan.weeks, "day": pd.Timestamp(plan.day), "spec": spec_name(plan.spec)}
 
 
 def team_actions(plan, roster: pd.DataFrame) -> pd.DataFrame:
