@@ -223,6 +223,8 @@ def _reason(err: BaseException) -> str:
 def _unsafe_member(info: zipfile.ZipInfo) -> str | None:
     """Why a member name or type cannot be trusted, or None."""
     name = info.filename
+    if not name:
+        return "no name (a damaged archive)"
     parts = re.split(r"[\\/]", name)
     if "\x00" in name or name.startswith(("/", "\\")) or re.match(r"^[A-Za-z]:", name):
         return "an absolute path"
