@@ -13,9 +13,10 @@ from ssi_kit.calibration import CalibrationResult, fit_spec
 from ssi_kit.calibration.results import spec_to_dict
 from ssi_kit.cli import main
 from ssi_kit.exceptions import UsageError
-from ssi_kit.io import write_dataset
+from ssi_kit.io import load_dataset, write_dataset
 from ssi_kit.io.dataset import Dataset
 from ssi_kit.io.schemas import PILLARS
+from ssi_kit.plan import plan_actions
 from ssi_kit.scoring import ScoringSpec, load_spec, parse_spec, score_dataset
 from ssi_kit.scoring.days import choose_days
 from ssi_kit.simulate import SimulationConfig, simulate_dataset
@@ -39,6 +40,22 @@ def _true_spec() -> ScoringSpec:
                     kw["window"] = (30, 180, 90)[k % 3]
             out.append(replace(i, **kw))
     return parse_spec(spec_to_dict(ScoringSpec(tuple(out), base.window_days)), source="true spec")
+
+
+def _hidden_spec(seed: int) -> ScoringSpec:
+    """A random member of the spec's family: weights, targets, transforms and windows drawn from ``seed``."""
+    rng, base, out = np.random.default_rng(seed), load_spec(), []
+    for pillar in PILLARS:
+        items = base.pillar_inputs(pillar)
+        ws = np.array([i.weight for i in items]) * rng.uniform(0.4, 1.6, len(items))
+        for i, w in zip(items, ws * 25 / ws.sum()):
+            kw = {"weight": float(w), "target": i.target * float(rng.uniform(0.5, 2.0))}
+            if i.source == "activity":
+                kw["transform"] = str(rng.choice(["log", "exp", "linear"]))
+                if i.window is not None:
+                    kw["window"] = int(rng.choice([30, 90, 180]))
+            out.append(replace(i, **kw))
+    return parse_spec(spec_to_dict(ScoringSpec(tuple(out), base.window_days)), source=f"hidden spec {seed}")
 
 
 @pytest.fixture(scope="module")
@@ -87,7 +104,9 @@ def test_recovers_a_spec_it_was_not_given(calibrated, truth):
         err = float(np.mean(np.abs(cal[col] - true[col])))
         base = float(np.mean(np.abs(default[col] - true[col])))
         assert err <= (0.5 if col == "ssi" else 0.3), (col, err)
-        assert err * 8 <= base, (col, err, base)  # measured: total 0.31 vs 3.3 (10.6x)
+        # the issue's target, on the true SSI: ten times smaller than the default spec's error
+        # (measured: total 0.25 against 3.7, 15x; pillars 9x to 25x, slow test below for more specs)
+        assert err * (10 if col == "ssi" else 5) <= base, (col, err, base)
     for p in PILLARS:
         items = spec.pillar_inputs(p)
         assert 1 <= len(items) <= 12
@@ -205,3 +224,34 @@ def test_a_plan_under_the_calibrated_spec_names_its_error(calibrated, sim_dir, t
     mine = pd.read_csv(calibrated / "calibration.csv")
     assert np.allclose(errors.sort_values(["pillar", "spec"])["mae"], mine.sort_values(["pillar", "spec"])["mae"])
     assert set(pd.read_csv(out / "plan.csv")["spec"]) == {str(calibrated / "spec.yaml")}
+    total = mine[(mine["pillar"] == "ssi") & (mine["spec"] == "calibrated")]["mae"].iloc[0]
+    data = load_dataset(sim_dir)
+    result = plan_actions(data, spec=calibrated / "spec.yaml", member=data["members"]["member_id"].iloc[0])
+    assert f"held-out error {total:.2f} points of SSI" in result.summary()
+    assert f"held-out error {total:.2f} points of SSI" in result.spec_accuracy()
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("seed", [11, 12, 13])
+def test_accuracy_target_over_hidden_specs_and_noise(seed):
+    """The issue's target on several hidden specs and LinkedIn-like noise levels, on sellers the fit never saw.
+
+    Measured (60 sellers fitted, 40 held out; readings every 14 days): total error 0.13 to 0.35
+    points, 18x to 96x smaller than the default spec's; pillars 0.03 to 0.21 points.
+    """
+    truth = _hidden_spec(seed)
+    fitted = simulate_dataset(SimulationConfig(members=60, seed=1))
+    other = simulate_dataset(SimulationConfig(members=40, seed=2))
+    data = Dataset({t: other.tables[t] for t in _SCORED})
+    days = choose_days(data, truth, every=7, warmup=True)
+    true, default = (score_dataset(data, spec=s, days=days) for s in (truth, load_spec()))
+    for noise in (0.3, 0.6, 1.0):
+        tables = dict(fitted.tables)
+        tables["ssi"] = readings_from_spec(tables, truth, every=14, noise=noise, seed=3)
+        spec = fit_spec(Dataset({t: tables[t] for t in (*_SCORED, "ssi")})).spec
+        cal = score_dataset(data, spec=spec, days=days)
+        for col in (*PILLARS, "ssi"):
+            err = float(np.mean(np.abs(cal[col] - true[col])))
+            assert err <= (0.5 if col == "ssi" else 0.3), (seed, noise, col, err)
+        base = float(np.mean(np.abs(default["ssi"] - true["ssi"])))
+        assert float(np.mean(np.abs(cal["ssi"] - true["ssi"]))) * 10 <= base, (seed, noise)

@@ -164,6 +164,9 @@ def test_plan_json_quotes_the_spec_calibration(tmp_path):
     record = json.loads((tmp_path / "out" / "plan.json").read_text("utf-8"))
     assert record["calibration"]["report"] == {"total": {"mae": 0.4}}
     assert record["calibration"]["comments"] == ["calibrated: held-out MAE 0.4 points"]
+    # a calibration.json without the error table calibrate writes: quoted, but no error claimed
+    result = plan_actions(load_dataset(SAMPLE), spec=spec_dir / "spec.yaml", member="m0003")
+    assert result.spec_accuracy() is None and "not calibrated" in result.summary()
     assert pd.read_csv(tmp_path / "out" / "plan.csv")["spec"].eq(str(spec_dir / "spec.yaml")).all()
 
 

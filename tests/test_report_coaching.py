@@ -90,6 +90,19 @@ def test_team_actions_one_row_per_team(coach, sample):
     assert f"team {table['team'].iloc[2]} most" in note and f"+{table['mean_gain'].iloc[2]:.1f} points" in note
     assert "100 minus the SSI" in coaching.plan_note(coach, table)
     assert coaching.plan_note(None, None).startswith("_No coaching plan")
+    assert "not calibrated to this team's readings" in coaching.plan_note(coach, table)
+
+
+def test_note_quotes_a_calibrated_specs_error(coach, sample):
+    """The error calibrate wrote beside the spec (total MAE, start spec's MAE) reaches the roster note."""
+    from dataclasses import replace
+
+    errors = [{"pillar": "ssi", "spec": "calibrated", "mae": 0.4321}, {"pillar": "ssi", "spec": "default", "mae": 6.5}]
+    calibrated = replace(coach, calibration={"report": {"folds": 5, "errors": errors}})
+    note = coaching.plan_note(calibrated, coaching.team_actions(coach, sample["members"][["member_id", "team"]]))
+    note = note.replace("\\", "")  # Markdown escapes (the record is a file)
+    assert "held-out error 0.43 points of SSI" in note and "against 6.50 for the start spec" in note
+    assert "5-fold cross-validation by seller" in note
 
 
 def test_roster_with_plan(sample, coach):

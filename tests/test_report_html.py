@@ -142,6 +142,14 @@ def test_show_table_escapes_and_formats_percent_and_other_columns_alike():
     assert show_table(table).to_html() == show_table(table.copy()).to_html()  # deterministic ids
 
 
+def test_long_text_columns_keep_a_readable_width():
+    actions = "save 6 more leads over 4 weeks: +4.1 points; post 2 more times over 4 weeks: +1.2 points"
+    table = pd.DataFrame({"seller": ["m1", "m2"], "actions": [actions, "none"], "ssi": [40.0, 50.0]})
+    html = show_table(table).to_html()
+    assert re.search(r"td\.col1 \{\s*min-width: 24em;", html)  # the actions, not the short columns
+    assert not re.search(r"td\.col[02] \{\s*min-width", html)
+
+
 def test_show_sortable_is_offline_escaped_and_deterministic():
     table = pd.DataFrame({HOSTILE: [HOSTILE, "b"], "ssi": [9.5, 10.26]})
     first = show_sortable(table, caption=HOSTILE)._repr_html_()

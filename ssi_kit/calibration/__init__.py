@@ -7,7 +7,7 @@ reports its cross-validated error (by seller) beside the start spec's;
 """
 from .fit import LOW_R2, MIN_READINGS, MIN_SELLERS, fit_spec
 from .job import CALIBRATION_FILES, calibrate_to_dir
-from .results import CalibrationResult
+from .results import CalibrationResult, describe_calibration, read_calibration
 
 __all__ = ["fit_spec", "calibrate_to_dir", "CalibrationResult", "CALIBRATION_FILES", "MIN_READINGS",
-           "MIN_SELLERS", "LOW_R2"]
+           "MIN_SELLERS", "LOW_R2", "read_calibration", "describe_calibration"]

@@ -3,7 +3,6 @@ from __future__ import annotations
 
 import json
 import logging
-from pathlib import Path
 
 from ..io import load_dataset, write_table
 from ..io.atomic import atomic_files, check_out_dir
@@ -12,13 +11,9 @@ from ..scoring import ScoringSpec, load_spec
 from .effort import load_effort
 from .planner import MAX_TOP, MAX_WEEKS, plan_actions
 
-__all__ = ["plan_to_dir", "calibration_of"]
+__all__ = ["plan_to_dir"]
 
 log = logging.getLogger("ssi_kit")
-
-#: Largest ``calibration.json`` beside a spec that plan.json quotes.
-_MAX_CALIBRATION_BYTES = 256 << 10
-
 
 def plan_to_dir(dataset_dir, out, *, spec=None, weeks: int = 4, day=None, member: str | None = None, top: int = 5,
                 effort=None, progress=None):
@@ -62,42 +57,9 @@ def plan_to_dir(dataset_dir, out, *, spec=None, weeks: int = 4, day=None, member
     for note in result.notes:
         log.warning("note: %s", note)
     step("writing")
-    record = {**result.to_dict(), "effort": str(effort) if effort is not None else "shipped effort table",
-              "calibration": calibration_of(spec)}
+    record = {**result.to_dict(), "effort": str(effort) if effort is not None else "shipped effort table"}
     text = json.dumps(record, indent=2, sort_keys=True, allow_nan=False) + "\n"
     with atomic_files(out, "plan") as stage:  # the two files change together
         write_table(result.to_frame(), stage / "plan.csv")
         (stage / "plan.json").write_text(text, encoding="utf-8")
     return result
-
-
-def calibration_of(spec) -> dict | None:
-    """What a spec file says of its calibration: its comment lines naming it, a ``calibration.json`` beside it.
-
-    Returns
-    -------
-    dict or None
-        ``comments`` (the spec's ``#`` lines mentioning calibration) and ``file`` / ``report``
-        (a ``calibration.json`` in the spec's folder, a JSON object); None when neither exists
-        or ``spec`` is not a file.
-    """
-    if spec is None or isinstance(spec, ScoringSpec):
-        return None
-    path = Path(spec)
-    try:
-        lines = path.read_text(encoding="utf-8-sig").splitlines()
-    except (OSError, UnicodeDecodeError):
-        return None
-    found = {}
-    comments = [ln.lstrip("# ").strip() for ln in lines if ln.lstrip().startswith("#") and "calibrat" in ln.lower()]
-    if comments:
-        found["comments"] = comments[:20]
-    beside = path.parent / "calibration.json"
-    try:
-        if beside.is_file() and beside.stat().st_size <= _MAX_CALIBRATION_BYTES:
-            report = json.loads(beside.read_bytes())
-            if isinstance(report, dict):
-                found.update(file=str(beside), report=report)
-    except (OSError, ValueError, RecursionError):
-        pass
-    return found or None

@@ -11,6 +11,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from ..calibration.results import read_calibration
 from ..exceptions import UsageError
 from ..io.dataset import Dataset
 from ..io.schemas import PILLARS
@@ -80,7 +81,8 @@ def plan_actions(dataset: Dataset, *, spec=None, day=None, weeks: int = 4, membe
     candidates = pd.concat(frames, ignore_index=True) if frames else pd.DataFrame(columns=CANDIDATE_COLUMNS)
     teams = dataset["members"].set_index("member_id")["team"] if "team" in dataset["members"] else None
     return PlanResult.from_candidates(candidates, day=day, weeks=weeks, top=top, spec=spec.source,
-                                      notes=tuple(notes), teams=teams, members=targets)
+                                      notes=tuple(notes), teams=teams, members=targets,
+                                      calibration=read_calibration(spec.source))
 
 
 def _check_day(activity: pd.DataFrame, day) -> pd.Timestamp:

@@ -6,6 +6,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
+from ..calibration.results import describe_calibration
 from ..exceptions import UsageError
 from .words import action_words
 
@@ -39,6 +40,9 @@ class PlanResult:
         Each seller's team (by ``member_id``), for :meth:`team_action`.
     members : pandas.Index
         The sellers planned.
+    calibration : dict or None
+        What the spec file says of its calibration (:func:`ssi_kit.calibration.read_calibration`);
+        None for an uncalibrated spec.
     """
 
     table: pd.DataFrame
@@ -50,9 +54,11 @@ class PlanResult:
     notes: tuple = ()
     teams: pd.Series | None = None
     members: pd.Index = field(default_factory=pd.Index)
+    calibration: dict | None = None
 
     @classmethod
-    def from_candidates(cls, candidates: pd.DataFrame, *, day, weeks, top, spec, notes, teams, members):
+    def from_candidates(cls, candidates: pd.DataFrame, *, day, weeks, top, spec, notes, teams, members,
+                        calibration=None):
         """Drop gains <= 0, rank each seller's actions by gain per minute and keep the best ``top``."""
         kept = candidates[candidates["gain"] > 0].copy()
         kept["gain_per_minute"] = (kept["gain"] / kept["minutes"]).astype(float)
@@ -66,7 +72,7 @@ class PlanResult:
         table = table.astype({"rank": np.int64, "amount": np.int64, "minutes": float, "gain": float})
         return cls(table=table[list(PLAN_COLUMNS)].reset_index(drop=True), candidates=kept.drop(columns="rank"),
                    day=pd.Timestamp(day), weeks=weeks, top=top, spec=spec, notes=notes, teams=teams,
-                   members=members)
+                   members=members, calibration=calibration)
 
     def to_frame(self) -> pd.DataFrame:
         """The plan table (:data:`PLAN_COLUMNS`), a copy."""
@@ -127,6 +133,10 @@ class PlanResult:
         lines = [f"Plan on {self.day.date()} under {self.spec}: {len(self.members)} seller(s), "
                  f"{self.table['member_id'].nunique()} with an action that raises their SSI, "
                  f"{len(self.table)} action(s) kept (top {self.top}, steps over {self.weeks} weeks)."]
+        accuracy = self.spec_accuracy()
+        lines.append(f"The spec was {accuracy}: the gains predict LinkedIn's score within about that error."
+                     if accuracy else "The spec is not calibrated to this team's readings: the gains are under "
+                     "the kit's open guess at LinkedIn's formula (ssi-kit calibrate fits one).")
         if len(firsts):
             common = firsts["column"].value_counts().sort_index().sort_values(ascending=False, kind="mergesort")
             lines.append(f"Most common first action: {action_words(common.index[0], None, self.weeks)} "
@@ -136,6 +146,11 @@ class PlanResult:
         return "\n".join(lines)
 
     def to_dict(self) -> dict:
-        """The plan's settings and notes (plan.json without the spec's calibration)."""
+        """The plan's settings, notes and the spec's calibration (plan.json without the effort table)."""
         return {"day": self.day.date().isoformat(), "weeks": self.weeks, "top": self.top, "spec": self.spec,
-                "sellers": len(self.members), "rows": len(self.table), "notes": list(self.notes)}
+                "sellers": len(self.members), "rows": len(self.table), "notes": list(self.notes),
+                "calibration": self.calibration}
+
+    def spec_accuracy(self) -> str | None:
+        """The calibrated spec's cross-validated error in words; None for an uncalibrated spec."""
+        return describe_calibration(self.calibration)

@@ -155,6 +155,10 @@ def plan_note(plan, teams: pd.DataFrame, *, team: str = "") -> str:
             f"{plan.weeks} weeks before, re-scored exactly; ranked by points per minute of effort. "
             "\"Points the top three actions would add\" sums those three (they overlap a little); "
             "\"Points within reach\" stays 100 minus the SSI.")
+    accuracy = plan.spec_accuracy()
+    text += (f" The spec was {md_text(accuracy)}, so the gains predict LinkedIn's own score within about that "
+             "error." if accuracy else " The spec is the kit's open guess at LinkedIn's formula, not calibrated to "
+             "this team's readings (`ssi-kit calibrate` fits one, docs/calibration.md).")
     mine = teams[teams["team"] == team] if team else teams.iloc[:0]
     if len(mine):
         r = mine.iloc[0]

@@ -78,13 +78,24 @@ def show_table(table: pd.DataFrame, *, precision: int = 1, percent=()):
     return styler.set_uuid(_digest(table, precision, tuple(percent))).hide(axis="index")
 
 
+#: Text columns with cells longer than this many characters get a readable minimum width.
+_LONG_TEXT = 60
+
+
 def _alignment(table: pd.DataFrame) -> list[dict]:
-    """Text left-aligned; numbers (and their headers) right-aligned, so digits line up."""
+    """Text left-aligned; numbers (and their headers) right-aligned, so digits line up.
+
+    A column of long text (a cell over :data:`_LONG_TEXT` characters, e.g. the roster's
+    actions in words) is kept at least 24 characters wide, so its rows do not grow tall.
+    """
     types = pd.api.types
     numeric = [i for i in range(table.shape[1])
                if types.is_numeric_dtype(table.iloc[:, i]) and not types.is_bool_dtype(table.iloc[:, i])]
+    long = [i for i in range(table.shape[1]) if i not in numeric and len(table)
+            and table.iloc[:, i].astype(str).str.len().max() > _LONG_TEXT]
     styles = [{"selector": "th, td", "props": "text-align: left; vertical-align: top;"}]
-    return styles + [{"selector": f"th.col{i}, td.col{i}", "props": "text-align: right;"} for i in numeric]
+    styles += [{"selector": f"th.col{i}, td.col{i}", "props": "text-align: right;"} for i in numeric]
+    return styles + [{"selector": f"td.col{i}", "props": "min-width: 24em;"} for i in long]
 
 
 class _Sortable:
