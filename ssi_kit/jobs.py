@@ -253,7 +253,8 @@ def _truth_problem(path: Path) -> str | None:
 
 def claims_to_dir(dataset_dir, out, *, claims=None, ssi_source: str = "auto", seed: int = 0,
                   n_resamples: int = 2000, progress=None, trusted=None):
-    """Test the claims registry on a dataset; write ``claims.csv``, ``claims.json``, ``sensitivity.csv``.
+    """Test the claims registry on a dataset; write ``claims.csv``, ``claims.json``, ``specifications.csv``,
+    ``event_study.csv``.
 
     Parameters
     ----------
@@ -292,9 +293,10 @@ def claims_to_dir(dataset_dir, out, *, claims=None, ssi_source: str = "auto", se
         log.warning("untestable: %s: %s", claim_id, reason)
     step("writing")
     text = json.dumps(report.to_dict(), indent=2, allow_nan=False) + "\n"
-    with atomic_files(out, "claims") as stage:  # the three files change together
+    with atomic_files(out, "claims") as stage:  # the files change together
         write_table(report.to_frame(), stage / "claims.csv")
-        write_table(report.sensitivity, stage / "sensitivity.csv")
+        write_table(report.specifications, stage / "specifications.csv")
+        write_table(report.event_study_frame(), stage / "event_study.csv")
         (stage / "claims.json").write_text(text, encoding="utf-8")
     return report
 

@@ -48,7 +48,8 @@ def cli_out(sim_dir, tmp_path_factory):
 def test_claims_exit_0_and_writes_claims_csv(cli_out):
     code, out = cli_out
     assert code == 0
-    assert sorted(p.name for p in out.iterdir()) == ["claims.csv", "claims.json", "sensitivity.csv"]
+    assert sorted(p.name for p in out.iterdir()) == ["claims.csv", "claims.json", "event_study.csv",
+                                                          "specifications.csv"]
 
 
 def test_claims_csv_columns_and_rows(cli_out):
@@ -81,8 +82,8 @@ def test_claims_csv_matches_library_and_json(cli_out):
     assert [c["claim_id"] for c in data["claims"]] == list(frame["claim_id"])
     assert [c["verdict"] for c in data["claims"]] == list(frame["verdict"])
     assert data["ssi_source"] == "observed"
-    sens = pd.read_csv(out / "sensitivity.csv")
-    assert set(sens["claim_id"]) == set(DESIGN_CLAIMS)
+    specs = pd.read_csv(out / "specifications.csv")
+    assert set(specs["claim_id"]) == set(DESIGN_CLAIMS) and specs["as_defined"].sum() == len(DESIGN_CLAIMS)
 
 
 def test_stdout_is_the_csv_path(sim_dir, tmp_path, capsys):
@@ -165,7 +166,7 @@ def test_invalid_dataset_exit_2_nothing_written(bad_dir, tmp_path, capsys):
 def test_invalid_dataset_keeps_existing_outputs(bad_dir, sim_dir, tmp_path, capsys):
     out = tmp_path / "out"
     out.mkdir()
-    before = {"claims.csv": b"claim_id,n\nold,1\n", "claims.json": b"{}\n", "sensitivity.csv": b"x\n1\n"}
+    before = {"claims.csv": b"claim_id,n\nold,1\n", "claims.json": b"{}\n", "specifications.csv": b"x\n1\n"}
     for name, data in before.items():
         (out / name).write_bytes(data)
     code, _, err = run(capsys, "-q", "claims", str(bad_dir), "--out", str(out))

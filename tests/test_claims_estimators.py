@@ -140,10 +140,50 @@ def hc3_by_hand(x, y):
     return beta[1], math.sqrt(cov[1, 1])
 
 
+def cr1_by_hand(x, y, groups):
+    """Slope and its CR1 standard error: sandwich of the cluster score sums, factor G/(G-1) (N-1)/(N-K)."""
+    X = np.column_stack([np.ones_like(x), x])
+    xtx_inv = np.linalg.inv(X.T @ X)
+    beta = xtx_inv @ X.T @ y
+    e = y - X @ beta
+    meat = np.zeros((2, 2))
+    labels = np.unique(groups)
+    for g in labels:
+        score = X[groups == g].T @ e[groups == g]
+        meat += np.outer(score, score)
+    n, k, G = len(y), X.shape[1], len(labels)
+    cov = G / (G - 1) * (n - 1) / (n - k) * xtx_inv @ meat @ xtx_inv
+    return beta[1], math.sqrt(cov[1, 1]), G
+
+
 @pytest.mark.parametrize("per", [1.0, 10.0])
-def test_slope_matches_ols_hc3_times_per(per):
+def test_slope_clustered_se_matches_hand_cr1_with_t_on_clusters_minus_one(per):
     x, y, groups = slope_data()
     est = estimate_slope(y, x, groups, per=per)
+    b, se, G = cr1_by_hand(x, y, groups)
+    assert est.estimate == pytest.approx(per * b, rel=1e-9)
+    assert est.se == pytest.approx(per * se, rel=1e-9)
+    q = stats.t.ppf(0.975, G - 1)
+    assert est.df == G - 1 == 19
+    assert est.ci_low == pytest.approx(per * (b - q * se), rel=1e-9)
+    assert est.ci_high == pytest.approx(per * (b + q * se), rel=1e-9)
+    assert est.method == "OLS, errors clustered by seller (CR1), t reference (19 df)"
+    assert not est.log_scale and est.n == 60 and est.n_sellers == 20
+
+
+@pytest.mark.parametrize("null", [0.0, 4.0])
+def test_slope_p_value_t_reference(null):
+    x, y, groups = slope_data()
+    est = estimate_slope(y, x, groups, per=10, null=null)
+    b, se, G = cr1_by_hand(x, y, groups)
+    t = (10 * b - null) / (10 * se)
+    assert est.p_value == pytest.approx(2 * stats.t.sf(abs(t), G - 1), rel=1e-8)
+
+
+@pytest.mark.parametrize("per", [1.0, 10.0])
+def test_unclustered_slope_matches_ols_hc3_times_per(per):
+    x, y, groups = slope_data()
+    est = estimate_slope(y, x, groups, per=per, cluster=False)
     res = sm.OLS(y, sm.add_constant(x)).fit(cov_type="HC3")
     b, se = res.params[1], res.bse[1]
     b_hand, se_hand = hc3_by_hand(x, y)
@@ -154,18 +194,26 @@ def test_slope_matches_ols_hc3_times_per(per):
     assert est.df == len(y) - 2
     assert est.ci_low == pytest.approx(per * (b - q * se), rel=1e-9)
     assert est.ci_high == pytest.approx(per * (b + q * se), rel=1e-9)
-    # the t reference is wider than the normal one
-    assert est.ci_high - est.ci_low > 2 * Z * per * se
-    assert not est.log_scale and est.n == 60 and est.n_sellers == 20
+    assert est.p_value == pytest.approx(2 * stats.t.sf(abs(b / se), len(y) - 2), rel=1e-8)
+    assert "not clustered" in est.method and "HC3" in est.method
 
 
-@pytest.mark.parametrize("null", [0.0, 4.0])
-def test_slope_p_value_t_reference(null):
-    x, y, groups = slope_data()
-    est = estimate_slope(y, x, groups, per=10, null=null)
-    b, se = hc3_by_hand(x, y)
-    t = (10 * b - null) / (10 * se)
-    assert est.p_value == pytest.approx(2 * stats.t.sf(abs(t), len(y) - 2), rel=1e-8)
+def test_unclustered_ratio_is_glm_hc1_with_normal_reference():
+    frame = count_data()
+    member, x, y = frame["member_id"].to_numpy(), frame["x"].to_numpy(), frame["y"].to_numpy(float)
+    est = estimate_ratio(y, x, member, cluster=False)
+    res = sm.GLM(y, sm.add_constant(x.astype(float)), family=sm.families.Poisson()).fit()
+    X = sm.add_constant(x.astype(float))
+    mu = res.fittedvalues
+    bread = np.linalg.inv(X.T @ (X * mu[:, None]))
+    meat = X.T @ (X * ((y - mu) ** 2)[:, None])
+    n = len(y)
+    se = math.sqrt((bread @ meat @ bread)[1, 1] * n / (n - 2))  # HC1 factor n / (n - k)
+    assert est.se == pytest.approx(se, rel=1e-7)
+    assert est.df is None
+    assert est.ci_low == pytest.approx(math.exp(res.params[1] - Z * se), rel=1e-7)
+    assert est.p_value == pytest.approx(2 * stats.norm.sf(abs(res.params[1] / se)), rel=1e-6)
+    assert "not clustered" in est.method and "normal reference" in est.method
 
 
 def test_slope_constant_x_is_untestable():
@@ -388,3 +436,26 @@ def test_n_for_power_is_the_smallest_n_with_80_percent(se, n, published, null, l
 
 def test_n_for_power_tiny_case_is_at_least_two():
     assert n_for_power(0.01, 100, 1.45, 1.0, log_scale=True) == 2
+
+
+# ----------------------------------------------------------------------------- clustering switched off
+
+def test_evaluate_claims_without_clustering_names_it_and_is_narrower_with_seller_effects():
+    """On the simulator's persistent seller effects, ignoring the sellers narrows the intervals
+    of the claims with several rows per seller; the one-row-per-seller claims are unchanged."""
+    from ssi_kit.claims import evaluate_claims
+    from ssi_kit.io import Dataset, validate_tables
+    from ssi_kit.simulate import SimulationConfig, simulate_dataset
+
+    sim = simulate_dataset(SimulationConfig(members=200, seed=6))
+    dataset = Dataset(tables=validate_tables(sim.tables))
+    runs = {flag: {r.claim_id: r for r in evaluate_claims(dataset, specifications=False, n_resamples=199,
+                                                          cluster=flag).results} for flag in (True, False)}
+    on, off = runs[True], runs[False]
+    for claim_id in ("leaders_opportunities", "higher_ssi_opportunities", "opportunities_per_10_points"):
+        assert on[claim_id].estimate == pytest.approx(off[claim_id].estimate, rel=1e-12)
+        assert "not clustered" in off[claim_id].method and "clustered by seller" in on[claim_id].method
+        assert off[claim_id].ci_high - off[claim_id].ci_low < 0.85 * (on[claim_id].ci_high - on[claim_id].ci_low)
+    assert on["opportunities_per_10_points"].method.startswith("OLS, errors clustered by seller (CR1)")
+    for claim_id in ("social_outsell", "training_median_shift"):
+        assert (on[claim_id].ci_low, on[claim_id].ci_high) == (off[claim_id].ci_low, off[claim_id].ci_high)

@@ -69,7 +69,7 @@ def test_planted_strong_claims_are_consistent(main_report):
 
 @pytest.mark.parametrize("seed", [3, 4])
 def test_null_effects_are_not_consistent(seed):
-    rep = report(seed=seed, null=True, sensitivity=False)
+    rep = report(seed=seed, null=True, specifications=False)
     for claim_id in ("leaders_opportunities", "leaders_quota", "higher_ssi_opportunities",
                      "opportunities_per_10_points", "conversation_growth"):
         r = rep[claim_id]
@@ -131,10 +131,11 @@ def test_higher_ssi_and_slope_by_hand(main_report, planted):
     r = main_report["higher_ssi_opportunities"]
     assert r.n == len(sp)
     assert r.estimate == pytest.approx(y[sp["ssi"] > med].mean() / y[sp["ssi"] <= med].mean(), rel=1e-9)
-    fit = sm.OLS(y, sm.add_constant(sp["ssi"])).fit(cov_type="HC3")
+    codes = pd.factorize(sp["member_id"])[0]  # errors clustered by seller (CR1), t(sellers - 1)
+    fit = sm.OLS(y, sm.add_constant(sp["ssi"])).fit(cov_type="cluster", cov_kwds={"groups": codes})
     s = main_report["opportunities_per_10_points"]
     assert s.estimate == pytest.approx(10 * fit.params["ssi"], rel=1e-8)
-    q = stats.t.ppf(0.975, len(sp) - 2)
+    q = stats.t.ppf(0.975, codes.max())
     assert s.ci_low == pytest.approx(10 * (fit.params["ssi"] - q * fit.bse["ssi"]), rel=1e-8)
 
 
@@ -165,10 +166,11 @@ def test_training_shift_and_did_note_by_hand(main_report, planted):
     panel["treated_post"] = (start.notna() & (panel["date"] >= start)).astype(float)
     panel["ssi"] = panel["ssi"].astype(float)
     did = estimate_did(panel.reset_index(drop=True))
-    note = next(n for n in r.notes if n.startswith("difference-in-differences"))
-    shown = float(re.search(r"controls\): (-?[\d.]+)", note).group(1))
+    note = next(n for n in r.notes if n.startswith("two-way fixed-effects estimate, for comparison only"))
+    shown = float(re.search(r"after training\): (-?[\d.]+)", note).group(1))
     assert shown == pytest.approx(did.estimate, abs=0.006)
-    assert "84 untrained" in note
+    staggered = next(n for n in r.notes if n.startswith("staggered difference-in-differences"))
+    assert "not-yet-trained sellers as controls" in staggered and "pre-trend test p = " in staggered
     assert any(n.startswith("difference of medians") for n in r.notes)
     assert any("regression to the mean" in n for n in r.notes)
 
@@ -203,7 +205,7 @@ def test_holm_adjustment(main_report):
 
 def test_holm_only_over_testable_claims(planted):
     _, ds = planted
-    rep = evaluate_claims(without(ds, "outcomes"), n_resamples=RESAMPLES, sensitivity=False)
+    rep = evaluate_claims(without(ds, "outcomes"), n_resamples=RESAMPLES, specifications=False)
     testable = [r for r in rep.results if r.testable]
     assert [r.claim_id for r in testable] == ["training_median_shift", "conversation_growth"]
     expected = multipletests([r.p_value for r in testable], method="holm")[1]
@@ -222,7 +224,7 @@ def test_holm_only_over_testable_claims(planted):
 ])
 def test_missing_table_makes_its_claims_untestable(planted, drop, claims, word):
     _, ds = planted
-    rep = evaluate_claims(without(ds, *drop), n_resamples=RESAMPLES, sensitivity=False)
+    rep = evaluate_claims(without(ds, *drop), n_resamples=RESAMPLES, specifications=False)
     for r in rep.results:
         if r.claim_id in claims:
             assert r.verdict == "untestable", r.claim_id
@@ -235,9 +237,9 @@ def test_missing_table_makes_its_claims_untestable(planted, drop, claims, word):
 
 def test_missing_ssi_table_falls_back_to_computed(planted):
     _, ds = planted
-    auto = evaluate_claims(without(ds, "ssi"), n_resamples=RESAMPLES, sensitivity=False)
+    auto = evaluate_claims(without(ds, "ssi"), n_resamples=RESAMPLES, specifications=False)
     assert auto.ssi_source == "computed"
-    computed = evaluate_claims(ds, ssi_source="computed", n_resamples=RESAMPLES, sensitivity=False)
+    computed = evaluate_claims(ds, ssi_source="computed", n_resamples=RESAMPLES, specifications=False)
     pd.testing.assert_frame_equal(auto.to_frame(), computed.to_frame())
     for claim_id in SSI_CLAIMS:
         assert auto[claim_id].ssi_source == "computed"
@@ -246,7 +248,7 @@ def test_missing_ssi_table_falls_back_to_computed(planted):
 def test_observed_source_without_ssi_table(planted):
     _, ds = planted
     rep = evaluate_claims(without(ds, "ssi"), ssi_source="observed", n_resamples=RESAMPLES,
-                          sensitivity=False)
+                          specifications=False)
     for claim_id in SSI_CLAIMS:
         assert rep[claim_id].verdict == "untestable" and "ssi table" in rep[claim_id].reason
     assert rep["social_outsell"].testable and rep["conversation_growth"].testable
@@ -268,14 +270,14 @@ def test_members_only_dataset(planted):
     _, ds = planted
     rep = evaluate_claims(without(ds, "ssi", "activity", "profiles", "events", "outcomes", "connections"))
     assert all(r.verdict == "untestable" and r.reason for r in rep.results)
-    assert rep.sensitivity["verdict"].eq("untestable").all()
+    assert rep.specifications["verdict"].eq("untestable").all()
     json.dumps(rep.to_dict(), allow_nan=False)
     assert rep.summary().count("untestable") == 7
 
 
 def test_too_small_groups_state_the_minimum():
     _, ds = simulated(members=12, seed=3)
-    rep = evaluate_claims(ds, n_resamples=200, sensitivity=False)
+    rep = evaluate_claims(ds, n_resamples=200, specifications=False)
     small = {r.claim_id: r.reason for r in rep.results if not r.testable}
     assert {"leaders_opportunities", "social_outsell", "training_median_shift"} <= set(small)
     for reason in small.values():
@@ -285,15 +287,15 @@ def test_too_small_groups_state_the_minimum():
 
 def test_min_group_is_configurable(planted):
     _, ds = planted
-    rep = evaluate_claims(ds, min_group=200, n_resamples=200, sensitivity=False)
+    rep = evaluate_claims(ds, min_group=200, n_resamples=200, specifications=False)
     assert "< 200" in rep["leaders_opportunities"].reason
     # 240 seller-periods per side of the median, but only 120 sellers in all
     assert "too few sellers in a group" in rep["higher_ssi_opportunities"].reason
     assert "< 200" in rep["opportunities_per_10_points"].reason
-    rep = evaluate_claims(ds, min_group=250, n_resamples=200, sensitivity=False)
+    rep = evaluate_claims(ds, min_group=250, n_resamples=200, specifications=False)
     assert "240 < 250" in rep["higher_ssi_opportunities"].reason
     assert "480 < 500" in rep["opportunities_per_10_points"].reason
-    rep = evaluate_claims(ds, min_group=30, n_resamples=200, sensitivity=False)
+    rep = evaluate_claims(ds, min_group=30, n_resamples=200, specifications=False)
     assert rep["higher_ssi_opportunities"].testable and rep["opportunities_per_10_points"].testable
 
 
@@ -301,7 +303,7 @@ def test_overlapping_groups_are_untestable(planted):
     _, ds = planted
     entry = claim_entry("overlap", "ratio_of_means", {"outcome": "opportunities", "high": ">40", "low": "<60"},
                         1.5, 1.0)
-    rep = evaluate_claims(ds, parse_claims({"claims": [entry]}), sensitivity=False)
+    rep = evaluate_claims(ds, parse_claims({"claims": [entry]}), specifications=False)
     assert rep["overlap"].verdict == "untestable" and "overlap" in rep["overlap"].reason
 
 
@@ -310,7 +312,7 @@ def test_unknown_event_and_column(planted):
     entries = [claim_entry("webinar", "paired_median_shift", {"event": "webinar"}, 5, 0),
                claim_entry("no_col", "slope", {"outcome": "pipeline"}, 1, 0),
                claim_entry("no_act", "growth_ratio", {"column": "likes"}, 1.2, 1)]
-    rep = evaluate_claims(ds, parse_claims({"claims": entries}), sensitivity=False)
+    rep = evaluate_claims(ds, parse_claims({"claims": entries}), specifications=False)
     assert "webinar" in rep["webinar"].reason
     assert "pipeline" in rep["no_col"].reason
     assert "likes" in rep["no_act"].reason
@@ -325,7 +327,7 @@ def test_bad_ssi_source(planted):
 # ----------------------------------------------------------------------------- SSI sources
 
 def test_computed_source(planted, main_report):
-    comp = report(ssi_source="computed", sensitivity=False)
+    comp = report(ssi_source="computed", specifications=False)
     assert comp.ssi_source == "computed"
     for claim_id in SSI_CLAIMS:
         assert comp[claim_id].testable and comp[claim_id].ssi_source == "computed"
@@ -342,8 +344,8 @@ def test_same_seed_same_report(planted, main_report):
     _, ds = planted
     again = evaluate_claims(ds, n_resamples=RESAMPLES)
     pd.testing.assert_frame_equal(again.to_frame(), main_report.to_frame())
-    pd.testing.assert_frame_equal(again.sensitivity, main_report.sensitivity)
-    other = evaluate_claims(ds, n_resamples=RESAMPLES, seed=1, sensitivity=False)
+    pd.testing.assert_frame_equal(again.specifications, main_report.specifications)
+    other = evaluate_claims(ds, n_resamples=RESAMPLES, seed=1, specifications=False)
     assert other["social_outsell"].ci_low != main_report["social_outsell"].ci_low or \
         other["social_outsell"].ci_high != main_report["social_outsell"].ci_high or \
         other["social_outsell"].p_value != main_report["social_outsell"].p_value
@@ -367,7 +369,8 @@ def test_to_dict_is_strict_json(main_report, planted):
     assert isinstance(training["notes"], list) and training["notes"]
     assert training["definition"] and back["claims"][0]["adjusted_estimate"] is not None
     assert back["claims"][2]["adjusted_estimate"] is None  # NaN -> null
-    assert len(back["sensitivity"]) == len(main_report.sensitivity)
+    assert len(back["specifications"]) == len(main_report.specifications)
+    assert back["consistency"]["consistent"] in (True, False)
     _, ds = planted
     sparse = evaluate_claims(without(ds, "outcomes", "events"), n_resamples=RESAMPLES)
     json.dumps(sparse.to_dict(), allow_nan=False)
@@ -389,7 +392,7 @@ def test_summary_and_html(main_report, planted):
                            statement=f"Statement {HOSTILE}"),
                claim_entry("hostile_col", "slope", {"outcome": "<i>pipeline</i>"}, 1, 0,
                            statement=HOSTILE)]
-    rep = evaluate_claims(ds, parse_claims({"claims": entries}), sensitivity=False)
+    rep = evaluate_claims(ds, parse_claims({"claims": entries}), specifications=False)
     assert HOSTILE in rep.summary()  # plain text keeps the words
     for shown in (rep._repr_html_(), rep["hostile"]._repr_html_(), rep["hostile_col"]._repr_html_()):
         assert "<script>" not in shown and "<b>" not in shown and "<i>" not in shown
@@ -400,51 +403,9 @@ def test_summary_and_html(main_report, planted):
 
 def test_untestable_summary(planted):
     _, ds = planted
-    rep = evaluate_claims(without(ds, "events"), n_resamples=RESAMPLES, sensitivity=False)
+    rep = evaluate_claims(without(ds, "events"), n_resamples=RESAMPLES, specifications=False)
     text = rep["training_median_shift"].summary()
     assert "untestable" in text and "events" in text
-
-
-# ----------------------------------------------------------------------------- sensitivity
-
-def test_sensitivity_table(main_report):
-    table = main_report.sensitivity
-    assert {"claim_id", "variant", "ssi_source", "n", "estimate", "ci_low", "ci_high", "p_value",
-            "verdict", "reason"} <= set(table.columns)
-    for claim_id in ("leaders_opportunities", "leaders_quota"):
-        rows = table[table["claim_id"] == claim_id]
-        pairs = set(zip(rows["variant"], rows["ssi_source"]))
-        variants = {"as defined", "top vs bottom quartile", "article bands: 70+ vs below 40"}
-        assert pairs == {(v, s) for v in variants for s in ("observed", "computed")}
-        main = rows[(rows["variant"] == "as defined") & (rows["ssi_source"] == "observed")].iloc[0]
-        assert main["estimate"] == main_report[claim_id].estimate
-    for claim_id in ("higher_ssi_opportunities", "opportunities_per_10_points", "training_median_shift"):
-        rows = table[table["claim_id"] == claim_id]
-        assert set(rows["variant"]) == {"as defined"}
-        assert set(rows["ssi_source"]) == {"observed", "computed"}
-    for claim_id in ("social_outsell", "conversation_growth"):
-        rows = table[table["claim_id"] == claim_id]
-        assert list(rows["ssi_source"]) == ["n/a"]
-
-
-def test_sensitivity_variants_by_hand(main_report, planted):
-    _, ds = planted
-    sp = hand_period_ssi(ds)
-    y = sp["opportunities"].astype(float)
-    table = main_report.sensitivity.set_index(["claim_id", "variant", "ssi_source"])
-    q25, q75 = np.quantile(sp["ssi"], [0.25, 0.75])
-    quart = table.loc[("leaders_opportunities", "top vs bottom quartile", "observed"), "estimate"]
-    assert quart == pytest.approx(y[sp["ssi"] >= q75].mean() / y[sp["ssi"] <= q25].mean(), rel=1e-9)
-    bands = table.loc[("leaders_opportunities", "article bands: 70+ vs below 40", "observed"), "estimate"]
-    assert bands == pytest.approx(y[sp["ssi"] >= 70].mean() / y[sp["ssi"] < 40].mean(), rel=1e-9)
-
-
-def test_sensitivity_without_ssi_table_has_only_computed(planted):
-    _, ds = planted
-    rep = evaluate_claims(without(ds, "ssi"), n_resamples=200,
-                          claims=[c for c in load_claims() if c.claim_id == "leaders_opportunities"])
-    assert set(rep.sensitivity["ssi_source"]) == {"computed"}
-    assert len(rep.sensitivity) == 3
 
 
 def test_report_is_immutable(main_report):
@@ -466,7 +427,7 @@ def test_tost_against_the_equivalence_margin(main_report):
         assert r.tost_p == pytest.approx(expected, rel=1e-6)
         assert r.equivalent == (expected < 0.05)
     r, c = main_report["opportunities_per_10_points"], claims["opportunities_per_10_points"]
-    df = r.n - 2
+    df = r.n_sellers - 1  # errors clustered by seller: t(sellers - 1)
     se = (r.ci_high - r.ci_low) / (2 * stats.t.ppf(0.975, df))
     expected = max(stats.t.sf((r.estimate - (c.published - c.margin)) / se, df),
                    stats.t.cdf((r.estimate - (c.published + c.margin)) / se, df))
@@ -478,7 +439,7 @@ def test_missing_outcome_and_member_columns(planted):
     tables = dict(ds.tables)
     tables["outcomes"] = ds["outcomes"].drop(columns=["quota_attained", "revenue"])
     tables["members"] = ds["members"].drop(columns=["social_media"])
-    rep = evaluate_claims(Dataset(tables=tables), n_resamples=RESAMPLES, sensitivity=False)
+    rep = evaluate_claims(Dataset(tables=tables), n_resamples=RESAMPLES, specifications=False)
     assert rep["leaders_quota"].verdict == "untestable" and "quota_attained" in rep["leaders_quota"].reason
     assert rep["social_outsell"].verdict == "untestable" and "social_media" in rep["social_outsell"].reason
     assert rep["leaders_opportunities"].testable
@@ -491,7 +452,7 @@ def test_missing_outcome_values_are_left_out(planted):
     outcomes.loc[rng.random(len(outcomes)) < 0.2, "quota_attained"] = pd.NA
     outcomes.loc[rng.random(len(outcomes)) < 0.2, "opportunities"] = pd.NA
     nds = Dataset(tables={**ds.tables, "outcomes": outcomes})
-    rep = evaluate_claims(nds, n_resamples=RESAMPLES, sensitivity=False)
+    rep = evaluate_claims(nds, n_resamples=RESAMPLES, specifications=False)
     sp = hand_period_ssi(nds)
     q = sp.dropna(subset=["quota_attained"])
     qa = q["quota_attained"].astype(float)
@@ -509,6 +470,6 @@ def test_too_few_sellers_in_a_group_is_untestable():
     sp = hand_period_ssi(ds)
     leaders = sp[sp["ssi"] > 70]
     assert len(leaders) >= 10 and leaders["member_id"].nunique() < 10  # the situation under test
-    rep = evaluate_claims(ds, n_resamples=200, sensitivity=False)
+    rep = evaluate_claims(ds, n_resamples=200, specifications=False)
     r = rep["leaders_opportunities"]
     assert r.verdict == "untestable" and "sellers" in r.reason

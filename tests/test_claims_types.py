@@ -1,4 +1,4 @@
-"""The claim type records: one registry from which validation, dispatch and sensitivity derive."""
+"""The claim type records: one registry from which validation, dispatch and the specification curve derive."""
 from __future__ import annotations
 
 import re
@@ -11,7 +11,7 @@ import pytest
 from ssi_kit.claims import load_claims, parse_claims
 from ssi_kit.claims import methods
 from ssi_kit.claims.registry import CLAIM_TYPES as REGISTRY_TYPES
-from ssi_kit.claims.sensitivity import GROUP_VARIANTS
+from ssi_kit.claims.specifications import GROUP_VARIANTS
 from ssi_kit.claims.types import CLAIM_TYPES, GROUP_PARAMS, ClaimType, simulated_expected
 from ssi_kit.exceptions import InputError
 from ssi_kit.scoring.tiers import BAND_CUTS, TIER_CUTS
@@ -79,7 +79,7 @@ def test_simulated_truth():
     assert simulated_expected({}) is None and simulated_expected({"expected": None}) is None
 
 
-def test_sensitivity_variants_use_the_band_cuts():
+def test_specification_cutoffs_use_the_band_cuts():
     low, high = BAND_CUTS
     assert (f"article bands: {high:g}+ vs below {low:g}", f">={high:g}", f"<{low:g}") in GROUP_VARIANTS
 
@@ -105,7 +105,7 @@ def test_docs_list_every_type_as_recorded():
 
 
 def test_claims_do_not_import_the_validation_study():
-    code = ("import sys, ssi_kit.claims, ssi_kit.claims.types, ssi_kit.claims.sensitivity; "
+    code = ("import sys, ssi_kit.claims, ssi_kit.claims.types, ssi_kit.claims.specifications, ssi_kit.claims.consistency; "
             "print(any(m.startswith('ssi_kit.validation') for m in sys.modules))")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "False"

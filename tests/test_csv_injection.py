@@ -132,7 +132,7 @@ def test_the_dataset_really_carries_the_attacks(attacked):
     assert any(looks_like_formula(t) for t in members["team"].astype(str))
 
 
-@pytest.mark.parametrize("name", ["score/scores.csv", "claims/claims.csv", "claims/sensitivity.csv",
+@pytest.mark.parametrize("name", ["score/scores.csv", "claims/claims.csv", "claims/specifications.csv",
                                   "check/quality.csv", "report/scores.csv", "report/tracking.csv"])
 def test_no_cell_of_a_csv_for_people_starts_with_a_formula_character(outputs, name):
     path = outputs / name

@@ -221,7 +221,7 @@ def claims_ref(sim_dir, tmp_path_factory) -> dict:
 def test_kill_during_claims_outputs_is_completed_as_a_set(tmp_path, sim_dir, claims_ref):
     out = tmp_path / "out"
     out.mkdir()
-    old = {"claims.csv": b"claim_id\nold\n", "claims.json": b"{}\n", "sensitivity.csv": b"x\n1\n"}
+    old = {"claims.csv": b"claim_id\nold\n", "claims.json": b"{}\n", "specifications.csv": b"x\n1\n"}
     for name, data in {**old, "notes.txt": b"mine"}.items():
         (out / name).write_bytes(data)
     spawn_and_kill(["claims", sim_dir, "--out", out, "--resamples", 50], "set-commit")

@@ -7,7 +7,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from ssi_kit.report import changes, claims_tables, labels, readings, roster, summaries
+from ssi_kit.report import changes, claims_tables, labels, readings, roster, specification, summaries
 from ssi_kit.report.labels import LABELS, INPUT_NAMES, PILLAR_NAMES, VALUE_LABELS, label, readable
 from ssi_kit.scoring import SCORE_COLUMNS, load_spec
 
@@ -45,7 +45,7 @@ def tables(sim) -> dict:
         "roster": roster.build_roster(shown, computed=computed, source="observed"),
         "roster computed": roster.build_roster(computed, source="computed"),
         "claims": claims_tables.claims_numbers(claims), "power": claims_tables.power_numbers(claims),
-        "sensitivity": claims_tables.sensitivity_numbers(claims),
+        "specifications": claims_tables.specification_numbers(claims),
         "methods": claims_tables.method_table(claims, raw=True),
         "quality": quality_section.quality_findings(folder),
     }
@@ -150,8 +150,9 @@ def test_claims_numbers_are_the_claims_json_numbers(sim):
     for col in ("estimate", "ci_low", "ci_high", "p_value", "p_adjusted"):
         assert pd.api.types.is_float_dtype(num[col]), col
     assert pd.api.types.is_float_dtype(power["power"]) and power["power"].dropna().between(0, 1).all()
-    sens = claims_tables.sensitivity_numbers(claims)
-    assert len(sens) == len(claims["sensitivity"]) and pd.api.types.is_float_dtype(sens["estimate"])
+    specs = claims_tables.specification_numbers(claims)
+    assert len(specs) == len(claims["specifications"]) and pd.api.types.is_float_dtype(specs["estimate"])
+    assert specs["includes_published"].dtype == bool and specs["as_defined"].sum() == len(claims["claims"])
 
 
 def test_claims_tables_for_reading_round_and_label(sim):
@@ -167,8 +168,9 @@ def test_claims_tables_for_reading_round_and_label(sim):
     assert row["SSI tested"] in ("LinkedIn's reading", "the kit's computed score")
     assert set(table["SSI tested"]) <= {"LinkedIn's reading", "the kit's computed score", "No SSI used"}
     assert "Power for the published effect (%)" in claims_tables.power_table(claims).columns
-    sens = claims_tables.sensitivity_view(claims)
-    assert "Definition variant" in sens.columns and "claim_id" not in sens.columns
+    specs = specification.specification_table(claims)
+    assert "Interval includes the published value (%)" in specs.columns and "claim_id" not in specs.columns
+    assert not any("_" in c for c in specs.columns)
 
 
 def test_method_table_says_how_each_claim_was_tested_and_where_it_comes_from(sim):

@@ -29,11 +29,15 @@ def test_report_writes_html_scores_figures_and_manifest(report):
     assert "Social Selling Index report" in html and "<img" in html
     assert "Caveats" in html and "Power and sample size" in html
     assert "def " not in html and "import " not in html  # no code in the report
-    for name in ("scores.csv", "claims.csv", "claims.json", "sensitivity.csv", "report.xlsx"):
+    for name in ("scores.csv", "claims.csv", "claims.json", "specifications.csv", "report.xlsx"):
         assert (report / name).stat().st_size > 0, name
-    assert sorted(p.name for p in (report / "figures").iterdir()) == [
+    figures = sorted(p.name for p in (report / "figures").iterdir())
+    curves = [f for f in figures if f.startswith("specification_curve_")]
+    assert [f for f in figures if f not in curves] == [
         "claims_forest.png", "history.png", "pillars_by_team.png", "reference_distribution.png",
         "ssi_distribution.png"]
+    assert "specification_curve_leaders_opportunities.png" in curves and "Specification curve" in html
+    assert "Can the published figures all hold at once?" in html
     manifest = json.loads((report / "manifest.json").read_text())
     assert manifest["status"] == "ok"
     assert manifest["parameters"] == {"every": 28}
@@ -48,7 +52,7 @@ def test_report_workbook_has_the_sheets(report):
     book = openpyxl.load_workbook(report / "report.xlsx", read_only=True)
     assert book.sheetnames[0] == "About"
     assert {"Headline", "Latest snapshot", "Roster", "LinkedIn readings", "Computed scores", "Pillars by team",
-            "Drivers", "Tracking", "Claims", "Claims power", "Claims sensitivity",
+            "Drivers", "Tracking", "Claims", "Claims power", "Claim specifications",
             "Claims methods"} <= set(book.sheetnames)
     rows = list(book["Claims"].values)
     estimates = [r[rows[0].index("Estimate")] for r in rows[1:]]

@@ -162,7 +162,7 @@ def test_a_batch_scores_and_tests_once_and_matches_stand_alone_runs(batch, team_
         claims_nb = (out / name / "02_claims.ipynb").read_text()
         assert "reused the organisation's scores" in score_nb
         assert "reused the organisation's claims" in claims_nb
-    for name in ("scores.csv", "claims.csv", "tracking.csv", "sensitivity.csv"):
+    for name in ("scores.csv", "claims.csv", "tracking.csv", "specifications.csv"):
         assert (out / "team-T1" / name).read_bytes() == (team_run / name).read_bytes(), name
     t2 = pd.read_csv(out / "team-T2" / "scores.csv")
     assert set(t2["team"]) == {"T2"}

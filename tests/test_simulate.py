@@ -279,6 +279,14 @@ def test_tiny_population_still_simulates():
     ({"effects": {"leaders_quota": float("nan")}}, "leaders_quota"),
     ({"effects": {"conversation_growth": -1.0}}, "conversation_growth"),
     ({"effects": {"social_outsell": 1.2}}, "social_outsell"),
+    ({"opportunity_seller_sd": -0.1}, "opportunity_seller_sd"),
+    ({"opportunity_seller_sd": 2.5}, "opportunity_seller_sd"),
+    ({"quota_seller_sd": 1.0}, "quota_seller_sd"),
+    ({"quota_seller_sd": "0.3"}, "quota_seller_sd"),
+    ({"activity_persistence": 1.0}, "activity_persistence"),
+    ({"activity_persistence": -0.2}, "activity_persistence"),
+    ({"activity_day_sd": math.nan}, "activity_day_sd"),
+    ({"activity_day_sd": 3.0}, "activity_day_sd"),
 ])
 def test_bad_config_raises_usage_error_naming_the_option(kwargs, option):
     with pytest.raises(UsageError, match=option):
@@ -345,3 +353,99 @@ def test_null_run_shows_no_leader_effect():
     data = _period_ssi(sim)
     opp, x = data["opportunities"], data["x"]
     assert abs(opp[x > 70].mean() / opp[x < 30].mean() - 1.0) < 0.12
+
+
+# ----------------------------------------------------------------------------- persistent seller effects
+
+def _opportunity_residuals(sim: Simulation) -> np.ndarray:
+    """Sellers x periods: opportunities minus their expected value given the period SSI."""
+    from ssi_kit.simulate import calibrate as cal
+
+    data = _period_ssi(sim)
+    expected = cal.opportunity_means(data["x"].to_numpy(), sim.truth["parameters"]["opportunities"])
+    resid = data.assign(r=data["opportunities"] - expected)
+    return resid.pivot(index="member_id", columns="period_start", values="r").to_numpy()
+
+
+def _within_seller_correlation(resid: np.ndarray) -> float:
+    """Mean correlation (over sellers) of the residuals of two different periods of a seller."""
+    c = np.corrcoef(resid.T)
+    p = c.shape[0]
+    return float((c.sum() - p) / (p * (p - 1)))
+
+
+def test_seller_effect_makes_a_sellers_periods_correlated():
+    with_effect = simulate_dataset(SimulationConfig(members=400, seed=5))
+    without = simulate_dataset(SimulationConfig(members=400, seed=5, opportunity_seller_sd=0.0))
+    # 400 sellers x 6 period pairs: the SE of the mean correlation is about 0.03
+    assert 0.25 <= _within_seller_correlation(_opportunity_residuals(with_effect)) <= 0.55
+    assert abs(_within_seller_correlation(_opportunity_residuals(without))) <= 0.1
+    # the quota multiplier too: sellers' attainment counts vary more than binomially
+    quota = with_effect.tables["outcomes"].groupby("member_id")["quota_attained"].agg(["sum", "count"])
+    p = quota["sum"].sum() / quota["count"].sum()
+    assert quota["sum"].var() > 1.3 * (quota["count"] * p * (1 - p)).mean()
+
+
+def test_seller_effects_leave_the_truth_unchanged():
+    """Monte Carlo: pooled over 300 outcome draws on one population, the realized quantities are
+    the expected ones recorded in the truth (which does not know the seller effects)."""
+    from ssi_kit.simulate import calibrate as cal
+
+    cfg = SimulationConfig(members=200, seed=8)
+    sim = simulate_dataset(cfg)
+    data = _period_ssi(sim)
+    x = data.pivot(index="member_id", columns="period_start", values="x").to_numpy()
+    social = sim.tables["members"]["social_media"].to_numpy()
+    rng = np.random.default_rng(1)
+    draws = [cal.draw_outcomes(x, social, cfg, rng)[0] for _ in range(300)]
+    opp = np.mean([d["opportunities"] for d in draws], axis=0).ravel()
+    quota = np.mean([d["quota_attained"] for d in draws], axis=0).ravel()
+    xs = x.ravel()
+    median = np.median(xs)
+    truth = sim.truth["claims"]
+    # 300 draws: Monte-Carlo SE of each pooled ratio about 1%, of the slope about 0.1
+    assert opp[xs > 70].mean() / opp[xs < 30].mean() == pytest.approx(
+        truth["leaders_opportunities"]["expected"], rel=0.04)
+    assert opp[xs > median].mean() / opp[xs <= median].mean() == pytest.approx(
+        truth["higher_ssi_opportunities"]["expected"], rel=0.03)
+    assert quota[xs > 70].mean() / quota[xs < 30].mean() == pytest.approx(
+        truth["leaders_quota"]["expected"], rel=0.04)
+    assert 10 * np.polyfit(xs, opp, 1)[0] == pytest.approx(
+        truth["opportunities_per_10_points"]["expected"], abs=0.4)
+
+
+def test_too_large_quota_seller_sd_is_refused_naming_the_option():
+    with pytest.raises(UsageError, match="quota_seller_sd"):
+        simulate_dataset(SimulationConfig(members=60, quota_seller_sd=0.9))
+
+
+def _daily_lag1(sim: Simulation, column: str = "searches") -> float:
+    """Lag-1 autocorrelation of a seller's daily counts (days without activity count 0), sellers pooled."""
+    act = sim.tables["activity"]
+    table = act.pivot_table(index="member_id", columns="date", values=column, fill_value=0)
+    table = table.reindex(columns=pd.date_range(act["date"].min(), act["date"].max()), fill_value=0)
+    weekday = table.columns.day_of_week < 5
+    values = table.to_numpy(float)[:, weekday]
+    values = values - values.mean(axis=1, keepdims=True)
+    return float((values[:, 1:] * values[:, :-1]).sum() / (values ** 2).sum())
+
+
+def test_activity_is_serially_correlated_within_a_seller():
+    persistent = simulate_dataset(SimulationConfig(members=60, seed=2))
+    independent = simulate_dataset(SimulationConfig(members=60, seed=2, activity_day_sd=0.0))
+    assert _daily_lag1(persistent) > 0.15
+    assert abs(_daily_lag1(independent)) < 0.08
+
+
+def test_issue_example_hc3_interval_far_narrower_than_clustered():
+    """Issue 15: 8 quarters a seller and a persistent seller effect; HC3 ignores the sellers."""
+    from ssi_kit.claims.estimators import estimate_slope
+
+    sim = simulate_dataset(SimulationConfig(members=300, seed=4, months=27))
+    data = _period_ssi(sim)
+    assert data.groupby("member_id").size().eq(8).all()
+    args = (data["opportunities"], data["x"], data["member_id"])
+    clustered = estimate_slope(*args, per=10)
+    hc3 = estimate_slope(*args, per=10, cluster=False)
+    ratio = (clustered.ci_high - clustered.ci_low) / (hc3.ci_high - hc3.ci_low)
+    assert ratio > 1.6  # about 1.9 with the default seller effect (the issue measured 2.5)

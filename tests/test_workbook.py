@@ -58,7 +58,7 @@ def test_sheets_are_named_for_readers_about_first(book):
     _, wb = book
     assert wb.sheetnames == ["About", "Headline", "Latest snapshot", "Roster", "LinkedIn readings",
                              "Computed scores", "Pillars by team", "Ranks by industry", "Distribution", "Movers",
-                             "Drivers", "Tracking", "Claims", "Claims power", "Claims sensitivity",
+                             "Drivers", "Tracking", "Claims", "Claims power", "Claim specifications",
                              "Claims methods"]
     about = {r[0]: r[1] for r in wb["About"].iter_rows(min_row=2, values_only=True)}
     assert "LinkedIn's readings" in about["Headline SSI"]

@@ -3,9 +3,9 @@
 The dataset is simulated (in pieces for large sizes, see :mod:`ssi_kit.bench.data`),
 loaded and validated before the clock starts; the clock covers
 ``evaluate_claims(dataset)`` with its defaults (2,000 bootstrap resamples, the
-sensitivity table, which also scores every seller-day with the kit's engine to
+specification curve, which also scores every seller-day with the kit's engine to
 compare observed with computed SSI).  A second, diagnostic series times the same
-call with ``sensitivity=False``: observed SSI only, no scoring.
+call with ``specifications=False``: observed SSI only, no scoring.
 
 The share bootstrap (:func:`ssi_kit.claims.estimators.estimate_share_exceeding`)
 is vectorised: ``scipy.stats.bootstrap(..., vectorized=True)`` draws every resample
@@ -36,21 +36,21 @@ def run_claims(dataset):
 
 
 def run_claims_observed(dataset):
-    """``evaluate_claims(dataset, sensitivity=False)``: observed SSI only, nothing scored (the timed step)."""
-    return evaluate_claims(dataset, sensitivity=False)
+    """``evaluate_claims(dataset, specifications=False)``: observed SSI only, nothing scored (the timed step)."""
+    return evaluate_claims(dataset, specifications=False)
 
 
 def claims_summary(report) -> dict:
-    """Claims tested, how many were testable, and the sensitivity rows (sent back from the child)."""
+    """Claims tested, how many were testable, and the specification rows (sent back from the child)."""
     verdicts = [r.verdict for r in report.results]
     return {"claims": len(verdicts), "testable": sum(v != "untestable" for v in verdicts),
-            "sensitivity_rows": len(report.sensitivity), "source": report.ssi_source}
+            "specification_rows": len(report.specifications), "source": report.ssi_source}
 
 
 #: The two claims series: (label, timed function).
 SERIES = (
-    ("claims battery: evaluate_claims() defaults (incl. sensitivity table, computed SSI)", run_claims),
-    ("claims battery: evaluate_claims(sensitivity=False) (observed SSI, nothing scored)", run_claims_observed),
+    ("claims battery: evaluate_claims() defaults (incl. specification curve, computed SSI)", run_claims),
+    ("claims battery: evaluate_claims(specifications=False) (observed SSI, nothing scored)", run_claims_observed),
 )
 
 
@@ -99,6 +99,6 @@ def claims_rows(cache, sellers, *, months: int = 15, cap_bytes=None, log=print) 
                 points[label].append((n, m.peak_bytes))
                 row.seconds, row.peak_gb = m.seconds, m.peak_bytes / 1e9
                 row.check = (f"{m.value['testable']} of {m.value['claims']} claims testable, "
-                             f"{m.value['sensitivity_rows']} sensitivity rows, {m.value['source']} SSI")
+                             f"{m.value['specification_rows']} specification rows, {m.value['source']} SSI")
             rows.append(row)
     return rows

@@ -1,4 +1,4 @@
-"""Test every claim of a registry on a dataset: estimates, power, Holm, verdicts, sensitivity."""
+"""Test every claim of a registry on a dataset: estimates, power, Holm, verdicts, specification curve."""
 from __future__ import annotations
 
 import dataclasses
@@ -13,11 +13,13 @@ from statsmodels.stats.multitest import multipletests
 from ..exceptions import UsageError
 from ..io import Dataset
 from . import prepare
+from .consistency import ConsistencyResult, check_consistency
 from .estimators import Untestable
-from .power import n_for_power, power_at_n
+from .power import estimate_power
 from .registry import ClaimSpec, load_claims
 from .results import ClaimResult, ClaimsReport
-from .sensitivity import sensitivity_table
+from .specifications import specification_curve
+from .staggered import analyse_training
 from .verdicts import verdict_of
 
 __all__ = ["evaluate_claims", "evaluate_claim", "Context", "SSI_SOURCES"]
@@ -36,6 +38,7 @@ class Context:
     min_group: int = 10
     n_resamples: int = 2000
     seed: int = 0
+    cluster: bool = True
     _cache: dict = field(default_factory=dict)
 
     def readings(self, source: str) -> pd.DataFrame:
@@ -51,17 +54,23 @@ class Context:
             raise value
         return value
 
-    def periods(self, source: str) -> pd.DataFrame:
-        """Seller-periods with period SSI for a source, computed once."""
-        key = ("periods", source)
+    def periods(self, source: str, lookback: int | None = None) -> pd.DataFrame:
+        """Seller-periods with period SSI for a source and SSI window, computed once per pair.
+
+        ``lookback`` defaults to the context's :attr:`lookback` (days of SSI averaged
+        before each period); the specification curve asks for other windows.
+        """
+        lookback = self.lookback if lookback is None else int(lookback)
+        key = ("periods", source, lookback)
         if key not in self._cache:
-            self._cache[key] = prepare.seller_periods(self.dataset, self.readings(source), self.lookback)
+            self._cache[key] = prepare.seller_periods(self.dataset, self.readings(source), lookback)
         return self._cache[key]
 
 
 def evaluate_claims(dataset: Dataset, claims=None, *, ssi_source: str = "auto", lookback_days: int = 90,
                     covariates=prepare.COVARIATES, min_group: int = 10, n_resamples: int = 2000,
-                    seed: int = 0, sensitivity: bool = True) -> ClaimsReport:
+                    seed: int = 0, specifications: bool = True,
+                    cluster: bool = True) -> ClaimsReport:
     """Test claims on a dataset.
 
     Parameters
@@ -82,8 +91,13 @@ def evaluate_claims(dataset: Dataset, claims=None, *, ssi_source: str = "auto", 
         Bootstrap resamples.
     seed : int
         Seed of the bootstraps (same seed, same results).
-    sensitivity : bool
-        Whether to compute the sensitivity table.
+    specifications : bool
+        Whether to compute the specification curve (:mod:`ssi_kit.claims.specifications`)
+        and the consistency check of the published figures (:mod:`ssi_kit.claims.consistency`).
+    cluster : bool
+        Errors clustered by seller wherever a seller contributes several rows (default).
+        ``False`` ignores the sellers (heteroskedasticity-robust errors only); the validation
+        study uses it to show what ignoring the clustering costs.  Not for real analyses.
 
     Returns
     -------
@@ -93,11 +107,46 @@ def evaluate_claims(dataset: Dataset, claims=None, *, ssi_source: str = "auto", 
         raise UsageError(f"ssi_source must be auto, observed or computed, not {ssi_source!r}.")
     source = ("observed" if "ssi" in dataset else "computed") if ssi_source == "auto" else ssi_source
     claims = tuple(load_claims() if claims is None else claims)
-    ctx = Context(dataset, lookback_days, tuple(covariates), min_group, n_resamples, seed)
+    ctx = Context(dataset, lookback_days, tuple(covariates), min_group, n_resamples, seed, bool(cluster))
     results = [evaluate_claim(claim, ctx, source) for claim in claims]
     results = _holm(results)
-    table = sensitivity_table(claims, ctx, source, evaluate_claim) if sensitivity else pd.DataFrame()
-    return ClaimsReport(tuple(results), table, source)
+    table = specification_curve(claims, ctx, source) if specifications else pd.DataFrame()
+    consistency = _consistency(ctx, source, claims) if specifications else None
+    return ClaimsReport(tuple(results), table, source, consistency=consistency,
+                        event_study=_event_study(ctx, claims, results))
+
+
+def _event_study(ctx: Context, claims, results):
+    """The staggered DiD of the first testable ``paired_median_shift`` claim, or the reason there is none."""
+    for claim, result in zip(claims, results):
+        if claim.type != "paired_median_shift":
+            continue
+        if not result.testable:
+            return f"the training claim is untestable: {result.reason}"
+        try:
+            return analyse_training(ctx.dataset, ctx.readings(result.ssi_source), claim.params["event"],
+                                    window=int(claim.params["window_days"]), min_group=ctx.min_group,
+                                    null=claim.null_value)
+        except Untestable as err:
+            return err.reason
+    return "no training claim in the registry"
+
+
+#: Registry claims whose published values the consistency check reads, when present.
+_CONSISTENCY_CLAIMS = {"leaders_opportunities": "leaders_ratio", "higher_ssi_opportunities": "median_ratio",
+                       "opportunities_per_10_points": "slope_per_10"}
+
+
+def _consistency(ctx: Context, source: str, claims=()) -> ConsistencyResult:
+    """Whether the published ratios and slope fit one line, on the dataset's period SSI."""
+    figures = {_CONSISTENCY_CLAIMS[c.claim_id]: c.published for c in claims if c.claim_id in _CONSISTENCY_CLAIMS}
+    basis = f"this dataset ({source} SSI of every seller-period)"
+    try:
+        periods = ctx.periods(source)
+    except Untestable as err:
+        return ConsistencyResult(pd.DataFrame(), None, basis, reason=err.reason)
+    outcome = periods["opportunities"].astype(float) if "opportunities" in periods.columns else None
+    return check_consistency(periods["ssi"], outcome, basis=basis, min_group=ctx.min_group, **figures)
 
 
 def _holm(results: list[ClaimResult]) -> list[ClaimResult]:
@@ -123,13 +172,14 @@ def evaluate_claim(claim: ClaimSpec, ctx: Context, source: str, *, adjust: bool 
         est, extra = claim.claim_type.estimator(claim, ctx, source, adjust)
     except Untestable as err:
         return ClaimResult(verdict="untestable", reason=err.reason, **base)
-    power = power_at_n(est.se, est.n, claim.published, claim.null_value, log_scale=est.log_scale)
-    n80 = n_for_power(est.se, est.n, claim.published, claim.null_value, log_scale=est.log_scale)
+    powered = estimate_power(claim.claim_type, extra.pop("power_inputs", None), est, claim.published,
+                             claim.null_value, seed=ctx.seed)
+    power, n80 = powered.power, powered.n_for_80_power
     tost = _tost(est, claim)
     verdict = verdict_of(est.ci_low, est.ci_high, est.estimate, claim.published, claim.null_value)
     return ClaimResult(verdict=verdict, n=est.n, n_sellers=est.n_sellers, estimate=est.estimate,
                        ci_low=est.ci_low, ci_high=est.ci_high, p_value=est.p_value, power=power,
-                       n_for_80_power=n80, tost_p=tost, equivalent=bool(tost < 0.05), method=est.method,
+                       n_for_80_power=n80, power_method=powered.method, tost_p=tost, equivalent=bool(tost < 0.05), method=est.method,
                        ssi_source=extra.pop("ssi_source", ""), **extra, **base)
 
 

@@ -17,9 +17,9 @@ import numpy as np
 import pandas as pd
 
 from . import prepare
-from .did import estimate_did
 from .estimators import (Untestable, design_matrix, estimate_paired_median, estimate_ratio, estimate_share_exceeding,
                          estimate_slope, independent_columns)
+from .staggered import analyse_training
 
 __all__ = ["group_ratio", "slope", "share_exceeding", "paired_median_shift", "growth_ratio"]
 
@@ -39,7 +39,8 @@ def _adjusted(frame, fit, ctx) -> dict:
         est = fit(data, independent_columns(design_matrix(data, [], covs)).drop(columns="const"))
     except Untestable:
         return {}
-    return dict(adjusted_estimate=est.estimate, adjusted_ci_low=est.ci_low, adjusted_ci_high=est.ci_high)
+    return dict(adjusted_estimate=est.estimate, adjusted_ci_low=est.ci_low, adjusted_ci_high=est.ci_high,
+                adjusted_p_value=est.p_value, adjusted_n=est.n)
 
 
 def group_ratio(claim, ctx, source, adjust):
@@ -58,14 +59,16 @@ def group_ratio(claim, ctx, source, adjust):
     if sellers < ctx.min_group:
         raise Untestable(f"too few sellers in a group ({sellers} < {ctx.min_group}; {groups})")
     def fit(d, cov=None):
-        return estimate_ratio(d["_y"], d["_x"], d["member_id"], null=claim.null_value, covariates=cov)
+        return estimate_ratio(d["_y"], d["_x"], d["member_id"], null=claim.null_value, covariates=cov,
+                              cluster=ctx.cluster)
     est = fit(data)
     extra = {"ssi_source": source, **(_adjusted(data, fit, ctx) if adjust else {})}
-    return est, extra
+    return est, {**extra, "power_inputs": {"y": data["_y"].to_numpy(), "x": data["_x"].to_numpy(),
+                                           "groups": data["member_id"].to_numpy()}}
 
 
 def slope(claim, ctx, source, adjust):
-    """``slope``: change of the outcome per ``per`` points of period SSI (OLS, HC3 errors)."""
+    """``slope``: change of the outcome per ``per`` points of period SSI (OLS, errors clustered by seller)."""
     sp = ctx.periods(source)
     y = _need(sp, claim.params["outcome"], "outcomes")
     data = sp[y.notna()].assign(_y=y.astype(float))
@@ -75,8 +78,10 @@ def slope(claim, ctx, source, adjust):
         raise Untestable(f"too few sellers ({data['member_id'].nunique()} < {ctx.min_group})")
     def fit(d, cov=None):
         return estimate_slope(d["_y"], d["ssi"], d["member_id"], per=claim.params["per"],
-                              null=claim.null_value, covariates=cov)
-    return fit(data), {"ssi_source": source, **(_adjusted(data, fit, ctx) if adjust else {})}
+                              null=claim.null_value, covariates=cov, cluster=ctx.cluster)
+    return fit(data), {"ssi_source": source, **(_adjusted(data, fit, ctx) if adjust else {}),
+                       "power_inputs": {"y": data["_y"].to_numpy(), "x": data["ssi"].to_numpy(float),
+                                        "groups": data["member_id"].to_numpy(), "per": claim.params["per"]}}
 
 
 def share_exceeding(claim, ctx, source, adjust):
@@ -96,7 +101,7 @@ def share_exceeding(claim, ctx, source, adjust):
         raise Untestable(f"too few sellers in a group ({small} < {ctx.min_group}; {group_col} true/false)")
     est = estimate_share_exceeding(group.to_numpy(), other.to_numpy(), null=claim.null_value,
                                    n_resamples=ctx.n_resamples, seed=ctx.seed)
-    return est, {"ssi_source": ""}
+    return est, {"ssi_source": "", "power_inputs": {"group": group.to_numpy(), "other": other.to_numpy()}}
 
 
 def paired_median_shift(claim, ctx, source, adjust):
@@ -111,27 +116,32 @@ def paired_median_shift(claim, ctx, source, adjust):
     notes = [f"difference of medians: {pairs['after'].median() - pairs['before'].median():.2f} "
              f"(median before {pairs['before'].median():.1f}, after {pairs['after'].median():.1f})"]
     notes += _did_notes(ctx, readings, pairs, event, window, claim.null_value)
-    return est, {"ssi_source": source, "notes": tuple(notes)}
+    return est, {"ssi_source": source, "notes": tuple(notes), "power_inputs": {"diffs": diffs}}
 
 
 def _did_notes(ctx, readings, pairs, event, window, null) -> list[str]:
-    panel = prepare.did_panel(ctx.dataset, readings, event, window)
-    untrained = panel.loc[~panel["trained"], "member_id"].nunique()
-    if untrained < ctx.min_group:
-        return [f"no difference-in-differences: only {untrained} untrained sellers; without a control "
-                "group the rise may reflect trends or regression to the mean"]
+    """The staggered DiD (with its pre-trend test), the TWFE for comparison, and regression to the mean."""
     try:
-        did = estimate_did(panel, null=null)
+        did = analyse_training(ctx.dataset, readings, event, window=window, min_group=ctx.min_group, null=null)
     except Untestable as err:
-        return [f"no difference-in-differences: {err.reason}"]
-    control = panel.loc[~panel["trained"], "ssi"].mean()
+        return [f"no difference-in-differences: {err.reason}; without a control group the rise may "
+                "reflect trends or regression to the mean"]
+    lo, hi = did.conf_int()
+    notes = [f"staggered difference-in-differences (Callaway-Sant'Anna, not-yet-trained sellers as controls, "
+             f"{did.period_days}-day periods): {did.att:.2f} SSI points (95% CI {lo:.2f} to {hi:.2f}, "
+             f"p = {did.p_value:.3g}); pre-trend test p = {did.pretrend_p:.3g}"]
+    if did.twfe is not None:
+        notes.append(f"two-way fixed-effects estimate, for comparison only (biased when effects differ by cohort "
+                     f"or grow after training): {did.twfe.estimate:.2f} (95% CI {did.twfe.ci_low:.2f} to "
+                     f"{did.twfe.ci_high:.2f})")
+    trained = set(pairs["member_id"].astype(str))
+    others = readings[~readings["member_id"].astype(str).isin(trained)]
+    control = others["ssi"].mean()
     corr = np.corrcoef(pairs["before"], pairs["after"] - pairs["before"])[0, 1]
-    return [f"difference-in-differences ({untrained} untrained sellers as controls): {did.estimate:.2f} "
-            f"(95% CI {did.ci_low:.2f} to {did.ci_high:.2f}, p = {did.p_value:.3g})",
-            f"regression to the mean: trained sellers' SSI before training averaged "
-            f"{pairs['before'].mean():.1f} against {control:.1f} for untrained sellers over the same dates; "
-            f"the correlation of the starting SSI with the change is {corr:.2f} (strongly negative values "
-            f"suggest part of the change is regression to the mean)"]
+    return notes + [f"regression to the mean: trained sellers' SSI before training averaged "
+                    f"{pairs['before'].mean():.1f} against {control:.1f} for other sellers; "
+                    f"the correlation of the starting SSI with the change is {corr:.2f} (strongly negative values "
+                    f"suggest part of the change is regression to the mean)"]
 
 
 def growth_ratio(claim, ctx, source, adjust):
@@ -142,6 +152,8 @@ def growth_ratio(claim, ctx, source, adjust):
     n = len(pairs)
     y = np.concatenate([pairs["earlier"], pairs["later"]])
     x = np.r_[np.zeros(n), np.ones(n)]
-    est = estimate_ratio(y, x, np.concatenate([pairs["member_id"]] * 2), null=claim.null_value)
+    est = estimate_ratio(y, x, np.concatenate([pairs["member_id"]] * 2), null=claim.null_value,
+                         cluster=ctx.cluster)
     est = dataclasses.replace(est, n=n, method=est.method + f"; {later} against {earlier}, same sellers")
-    return est, {"ssi_source": ""}
+    return est, {"ssi_source": "",
+                 "power_inputs": {"y": y, "x": x, "groups": np.concatenate([pairs["member_id"]] * 2)}}

@@ -18,7 +18,7 @@ from ..scoring.features import day_numbers
 from .estimators import Untestable
 
 __all__ = ["ssi_readings", "window_mean", "seller_periods", "event_pairs", "did_panel",
-           "quarter_pairs", "COVARIATES"]
+           "staggered_panel", "PERIOD_DAYS", "quarter_pairs", "COVARIATES"]
 
 #: Member columns used for covariate adjustment, when present.
 COVARIATES = ("tenure_months", "region", "team", "industry")
@@ -146,6 +146,44 @@ def did_panel(dataset: Dataset, readings: pd.DataFrame, event: str, window: int)
     panel = panel.assign(trained=when.notna().to_numpy(),
                          treated_post=(when.notna() & (panel["date"] >= when)).to_numpy().astype(float))
     return panel.reset_index(drop=True)
+
+
+#: Length in days of the staggered DiD's periods (4 weeks: four weekly readings each).
+PERIOD_DAYS = 28
+
+
+def staggered_panel(dataset: Dataset, readings: pd.DataFrame, event: str,
+                    period_days: int = PERIOD_DAYS) -> pd.DataFrame:
+    """Mean SSI per seller and period, with each seller's cohort, for the staggered DiD.
+
+    Periods are consecutive ``period_days``-day blocks counted from the first reading
+    date; an incomplete last block is dropped.  ``cohort`` is the period holding the
+    seller's first ``event`` (-1 when they have none, or when it falls after the last
+    complete period: such sellers are never trained within the panel; 0 when it falls
+    in the first period or before, so they have no base period and serve as nobody's control).
+
+    Returns
+    -------
+    pandas.DataFrame
+        ``member_id``, ``period`` (int), ``ssi``, ``cohort``; ``attrs["period_starts"]``
+        holds each period's first day.
+    """
+    ev = _first_events(dataset, event)
+    start = readings["date"].min()
+    n_periods = int((readings["date"].max() - start).days + 1) // period_days
+    if n_periods < 3:
+        raise Untestable(f"fewer than three {period_days}-day periods of SSI readings")
+    period = ((readings["date"] - start).dt.days // period_days).to_numpy()
+    ids = readings["member_id"].astype(str).to_numpy()
+    frame = pd.DataFrame({"member_id": ids, "period": period, "ssi": readings["ssi"].to_numpy(float)})
+    frame = frame[frame["period"] < n_periods]
+    panel = frame.groupby(["member_id", "period"], sort=True)["ssi"].mean().reset_index()
+    when = ev.assign(member_id=ev["member_id"].astype(str)).set_index("member_id")["date"]
+    g = ((panel["member_id"].map(when) - start).dt.days // period_days).to_numpy()
+    g = np.where(np.isnan(g) | (g >= n_periods), -1, np.maximum(g, 0))  # trained before the data: cohort 0
+    panel["cohort"] = g.astype(np.int64)
+    panel.attrs["period_starts"] = [start + pd.Timedelta(days=period_days * k) for k in range(n_periods)]
+    return panel
 
 
 def quarter_pairs(dataset: Dataset, column: str) -> tuple[pd.DataFrame, tuple]:

@@ -7,6 +7,7 @@ from dataclasses import asdict, dataclass, field
 
 import pandas as pd
 
+from .staggered import EVENT_COLUMNS
 from .verdicts import describe_verdict
 
 __all__ = ["ClaimResult", "ClaimsReport", "CSV_COLUMNS"]
@@ -16,7 +17,7 @@ CSV_COLUMNS = (
     "claim_id", "n", "published", "estimate", "ci_low", "ci_high", "null_value", "p_value",
     "p_adjusted", "power", "verdict",
     "n_sellers", "n_for_80_power", "tost_p", "equivalent", "adjusted_estimate", "adjusted_ci_low",
-    "adjusted_ci_high", "method", "reason", "ssi_source", "type", "statement",
+    "adjusted_ci_high", "method", "reason", "ssi_source", "type", "statement", "power_method",
 )
 
 
@@ -43,11 +44,14 @@ class ClaimResult:
     p_adjusted: float = math.nan
     power: float = math.nan
     n_for_80_power: float = math.nan
+    power_method: str = ""
     tost_p: float = math.nan
     equivalent: bool | None = None
     adjusted_estimate: float = math.nan
     adjusted_ci_low: float = math.nan
     adjusted_ci_high: float = math.nan
+    adjusted_p_value: float = math.nan
+    adjusted_n: int = 0
     method: str = ""
     reason: str = ""
     ssi_source: str = ""
@@ -75,7 +79,7 @@ class ClaimResult:
             f"  estimate {self.estimate:.3g} (95% CI {self.ci_low:.3g} to {self.ci_high:.3g}), "
             f"published {self.published:g}, null {self.null_value:g}; n = {self.n}",
             f"  p = {self.p_value:.3g} (Holm {self.p_adjusted:.3g}); power {self.power:.0%} for the "
-            f"published effect; n for 80% power: {_int(self.n_for_80_power)}",
+            f"published effect ({self.power_method}); n for 80% power: {_int(self.n_for_80_power)}",
             f"  verdict: {self.verdict} -- {describe_verdict(self.verdict)}",
             f"  method: {self.method}",
         ]
@@ -92,11 +96,20 @@ def _int(value: float) -> str:
 
 @dataclass(frozen=True)
 class ClaimsReport:
-    """The results of every claim, the sensitivity table and the SSI source used."""
+    """The results of every claim, the specification curve and the SSI source used.
+
+    ``specifications`` has one row per claim and specification
+    (:func:`ssi_kit.claims.specifications.specification_curve`); ``consistency`` says whether
+    the published figures can hold at once (:class:`ssi_kit.claims.consistency.ConsistencyResult`,
+    None when not computed); ``event_study`` is the training claim's staggered DiD
+    (:class:`ssi_kit.claims.staggered.StaggeredDiDResult`) or the reason it has none.
+    """
 
     results: tuple[ClaimResult, ...]
-    sensitivity: pd.DataFrame
+    specifications: pd.DataFrame
     ssi_source: str
+    consistency: object | None = None
+    event_study: object | None = None
 
     def __getitem__(self, claim_id: str) -> ClaimResult:
         for result in self.results:
@@ -110,7 +123,7 @@ class ClaimsReport:
         return pd.DataFrame(rows, columns=list(CSV_COLUMNS))
 
     def to_dict(self) -> dict:
-        """JSON-ready: every result with its notes and definition, and the sensitivity rows."""
+        """JSON-ready: every result with its notes and definition, the specification rows, the consistency check."""
         def clean(value):
             if isinstance(value, float) and not math.isfinite(value):
                 return None
@@ -119,9 +132,26 @@ class ClaimsReport:
         return {
             "ssi_source": self.ssi_source,
             "claims": [{k: clean(v) for k, v in asdict(r).items()} for r in self.results],
-            "sensitivity": [{k: clean(v) for k, v in row.items()}
-                            for row in self.sensitivity.to_dict("records")],
+            "specifications": [{k: clean(v) for k, v in row.items()}
+                               for row in self.specifications.to_dict("records")],
+            "consistency": None if self.consistency is None else self.consistency.to_dict(),
+            "event_study": self.event_study_dict(),
         }
+
+    def event_study_dict(self) -> dict | None:
+        """The training event study (:class:`ssi_kit.claims.staggered.StaggeredDiDResult`) as a dict,
+        ``{"reason": ...}`` when it could not be estimated, None when not computed."""
+        if self.event_study is None:
+            return None
+        if isinstance(self.event_study, str):
+            return {"reason": self.event_study}
+        return self.event_study.to_dict()
+
+    def event_study_frame(self) -> pd.DataFrame:
+        """The event-study rows (``EVENT_COLUMNS``; empty when there is no event study)."""
+        if self.event_study is None or isinstance(self.event_study, str):
+            return pd.DataFrame(columns=list(EVENT_COLUMNS))
+        return self.event_study.event_study
 
     def untestable(self) -> dict[str, str]:
         """Claim id -> reason, for the claims the dataset could not test."""

@@ -7,9 +7,10 @@ type name to its :class:`ClaimType` record, which says everything the kit needs 
   :func:`ssi_kit.claims.registry.parse_claims` checks;
 * whether its quantity is a ratio (tested on the log scale, the margin is a factor and the
   published and null values must be positive);
-* whether it reads SSI (the sensitivity table re-runs it on the other SSI source) and
-  whether it compares an SSI group with another (the sensitivity table re-runs it with
-  other leader / laggard cut-offs, :data:`ssi_kit.claims.sensitivity.GROUP_VARIANTS`);
+* whether it reads SSI (the specification curve re-runs it over SSI windows, both SSI
+  sources, with and without covariates, all or only the latest periods) and whether it
+  compares an SSI group with another (the curve re-runs it with other leader / laggard
+  cut-offs and on continuous SSI, :data:`ssi_kit.claims.specifications.GROUP_VARIANTS`);
 * its estimator (:mod:`ssi_kit.claims.methods`), which
   :func:`ssi_kit.claims.evaluate.evaluate_claim` dispatches to;
 * how the validation study (:mod:`ssi_kit.validation`) reads the simulated truth of a
@@ -17,7 +18,7 @@ type name to its :class:`ClaimType` record, which says everything the kit needs 
 
 Adding a claim type is one record here plus its estimator function in
 :mod:`ssi_kit.claims.methods` (and a line in docs/claims.md); the registry's validation,
-the evaluation, the sensitivity table and the validation study derive from the record.
+the evaluation, the specification curve and the validation study derive from the record.
 """
 from __future__ import annotations
 
@@ -67,13 +68,16 @@ class ClaimType:
     is_ratio : bool
         The quantity is a ratio: log scale, multiplicative margin, positive published and null values.
     reads_ssi : bool
-        The quantity is computed from SSI, so it is re-run on the other SSI source.
+        The quantity is computed from SSI, so the specification curve re-runs it over SSI choices.
     compares_groups : bool
         The quantity compares the ``high`` SSI group with the ``low`` one (leaders vs laggards),
-        so it is re-run with other cut-offs when the claim's groups are fixed SSI values.
+        so the specification curve re-runs it with other cut-offs when the groups are fixed SSI values.
     truth : callable
         ``truth(record) -> float | None``: the value the validation study compares the estimate
         with, from the simulator's truth record of the claim.
+    power_model : str
+        How the power at the published effect is computed: a key of
+        :data:`ssi_kit.claims.power.POWER_MODELS` (empty: the observed standard error).
     """
 
     name: str
@@ -84,6 +88,7 @@ class ClaimType:
     reads_ssi: bool = False
     compares_groups: bool = False
     truth: Callable[[Mapping], float | None] = simulated_expected
+    power_model: str = ""
 
     def __post_init__(self):
         object.__setattr__(self, "optional", MappingProxyType(dict(self.optional)))
@@ -100,12 +105,13 @@ class ClaimType:
 #: Claim type name -> its record, in the order the docs list them.
 CLAIM_TYPES: Mapping[str, ClaimType] = MappingProxyType({t.name: t for t in (
     ClaimType("ratio_of_means", ("outcome",) + GROUP_PARAMS, methods.group_ratio,
-              is_ratio=True, reads_ssi=True, compares_groups=True),
+              is_ratio=True, reads_ssi=True, compares_groups=True, power_model="rate_ratio"),
     ClaimType("risk_ratio", ("outcome",) + GROUP_PARAMS, methods.group_ratio,
-              is_ratio=True, reads_ssi=True, compares_groups=True),
-    ClaimType("share_exceeding", ("outcome", "group"), methods.share_exceeding),
+              is_ratio=True, reads_ssi=True, compares_groups=True, power_model="risk_ratio"),
+    ClaimType("share_exceeding", ("outcome", "group"), methods.share_exceeding, power_model="share"),
     ClaimType("paired_median_shift", ("event",), methods.paired_median_shift,
-              optional={"window_days": 90}, reads_ssi=True),
-    ClaimType("slope", ("outcome",), methods.slope, optional={"per": 10}, reads_ssi=True),
-    ClaimType("growth_ratio", ("column",), methods.growth_ratio, is_ratio=True),
+              optional={"window_days": 90}, reads_ssi=True, power_model="sign_test"),
+    ClaimType("slope", ("outcome",), methods.slope, optional={"per": 10}, reads_ssi=True,
+              power_model="slope"),
+    ClaimType("growth_ratio", ("column",), methods.growth_ratio, is_ratio=True, power_model="rate_ratio"),
 )})

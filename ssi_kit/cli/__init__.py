@@ -76,7 +76,7 @@ def _add_score(sub) -> None:
 def _add_claims(sub) -> None:
     p = sub.add_parser("claims", help="test the published SSI claims on a dataset",
                        description="Test every claim of the registry (the shipped claims.yaml, or --claims) and write "
-                       "OUT/claims.csv, OUT/claims.json and OUT/sensitivity.csv. Claims the dataset "
+                       "OUT/claims.csv, OUT/claims.json and OUT/specifications.csv (the specification curve). Claims the dataset "
                        "cannot test are reported as untestable with the reason (exit 0).")
     p.add_argument("dataset", help="dataset directory")
     p.add_argument("--out", required=True, help="output directory")

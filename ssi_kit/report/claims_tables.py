@@ -1,10 +1,10 @@
-"""Report tables of the claims results (from ``claims.json``): verdicts, power, sensitivity, methods.
+"""Report tables of the claims results (from ``claims.json``): verdicts, power, specifications, methods.
 
 Each table comes twice: as numbers (``*_numbers``: the kit's column names, floats,
 for the workbook and for anyone computing on them) and for reading in the HTML
-report (:func:`verdict_table`, :func:`power_table`, :func:`sensitivity_view`:
-numbers rounded to three significant digits, readable labels from
-:mod:`ssi_kit.report.labels`).  :func:`method_table` says how each claim was tested
+report (:func:`verdict_table`, :func:`power_table`: numbers rounded to three significant
+digits, readable labels from :mod:`ssi_kit.report.labels`; the specification curve's views
+are in :mod:`ssi_kit.report.specification`).  :func:`method_table` says how each claim was tested
 and where it comes from.
 """
 from __future__ import annotations
@@ -16,18 +16,23 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from ..claims.specifications import CHOICE_COLUMNS, summarize_specifications
 from ..claims.verdicts import describe_verdict
 from .labels import humanize, readable, value_label
 
-__all__ = ["read_claims", "no_claims_reason", "claims_numbers", "power_numbers", "sensitivity_numbers",
-           "verdict_table", "power_table", "sensitivity_view", "method_table", "claim_notes"]
+__all__ = ["read_claims", "no_claims_reason", "claims_numbers", "power_numbers", "specification_numbers",
+           "specification_summary", "consistency_numbers", "verdict_table", "power_table", "method_table",
+           "claim_notes"]
 
 _CLAIM_COLUMNS = ["claim_id", "statement", "published", "null_value", "estimate", "ci_low", "ci_high",
                   "n", "n_sellers", "p_value", "p_adjusted", "ssi_source", "verdict", "verdict_words"]
 _POWER_COLUMNS = ["claim_id", "n", "power", "n_for_80_power", "tost_p", "equivalent",
                   "adjusted_estimate", "adjusted_ci_low", "adjusted_ci_high"]
-_SENSITIVITY_COLUMNS = ["claim_id", "variant", "ssi_source", "n", "estimate", "ci_low", "ci_high",
-                        "p_value", "verdict"]
+_SPEC_COLUMNS = ["claim_id", "spec", *CHOICE_COLUMNS, "n", "estimate", "ci_low", "ci_high", "p_value",
+                 "published", "verdict", "includes_published", "consistent"]
+_CONSISTENCY_COLUMNS = ["comparison", "published_ratio", "mean_ssi_high", "mean_ssi_low", "implied_low_mean",
+                        "implied_high_mean", "zero_ssi", "zero_ssi_low", "zero_ssi_high", "observed_low_mean",
+                        "observed_high_mean"]
 _YES_NO = {True: "yes", False: "no"}
 
 
@@ -100,15 +105,37 @@ def power_numbers(claims: dict) -> pd.DataFrame:
     return pd.DataFrame(rows, columns=_POWER_COLUMNS)
 
 
-def sensitivity_numbers(claims: dict) -> pd.DataFrame:
-    """The sensitivity rows (other definitions, the other SSI) as numbers."""
-    table = pd.DataFrame(claims.get("sensitivity") or [])
+def specification_numbers(claims: dict) -> pd.DataFrame:
+    """The specification curve's rows (one per claim and specification) as numbers.
+
+    ``includes_published`` and ``consistent`` stay booleans; ``spec`` 0 is the claim as defined.
+    """
+    table = pd.DataFrame(claims.get("specifications") or [])
     if table.empty:
-        return pd.DataFrame(columns=_SENSITIVITY_COLUMNS)
-    for col in ("estimate", "ci_low", "ci_high", "p_value"):
+        return pd.DataFrame(columns=_SPEC_COLUMNS)
+    for col in ("estimate", "ci_low", "ci_high", "p_value", "published"):
         table[col] = table[col].map(_number) if col in table else np.nan
-    table["ssi_source"] = table["ssi_source"].fillna("")
-    return table[_SENSITIVITY_COLUMNS].reset_index(drop=True)
+    for col in ("includes_published", "consistent", "as_defined"):
+        table[col] = table[col].fillna(False).astype(bool) if col in table else False
+    table["n"] = table["n"].fillna(0).astype(int)
+    return table[_SPEC_COLUMNS + ["as_defined"]].reset_index(drop=True)
+
+
+def specification_summary(claims: dict) -> pd.DataFrame:
+    """Per claim: specifications, testable ones, shares including the published value and consistent.
+
+    See :func:`ssi_kit.claims.specifications.summarize_specifications`; shares are fractions.
+    """
+    return summarize_specifications(specification_numbers(claims))
+
+
+def consistency_numbers(claims: dict) -> pd.DataFrame:
+    """The consistency check's rows (one per published ratio) as numbers; empty when not made."""
+    rows = ((claims.get("consistency") or {}).get("rows")) or []
+    table = pd.DataFrame(rows, columns=_CONSISTENCY_COLUMNS)
+    for col in _CONSISTENCY_COLUMNS[1:]:
+        table[col] = table[col].map(_number)
+    return table
 
 
 def _fmt(value, digits: int = 3) -> str:
@@ -144,16 +171,6 @@ def power_table(claims: dict) -> pd.DataFrame:
         "power": num["power"].map(lambda p: "" if not math.isfinite(p) else f"{p:.0%}"),
         "n_for_80_power": num["n_for_80_power"].map(lambda v: "" if not math.isfinite(v) else f"{v:.0f}"),
         "equivalent": num["equivalent"], "adjusted_estimate": num["adjusted_estimate"].map(_fmt)})
-    return readable(shown)
-
-
-def sensitivity_view(claims: dict) -> pd.DataFrame:
-    """For reading: the sensitivity rows rounded, each one's SSI named for what it is."""
-    num = sensitivity_numbers(claims)
-    shown = num.drop(columns="p_value").copy()
-    shown["estimate"] = num["estimate"].map(_fmt)
-    shown["ci"] = [_interval(lo, hi) for lo, hi in zip(num["ci_low"], num["ci_high"])]
-    shown = shown[["claim_id", "variant", "ssi_source", "n", "estimate", "ci", "verdict"]]
     return readable(shown)
 
 

@@ -30,7 +30,7 @@ from ..scoring.tiers import BAND_CUTS, TIER_CUTS, TIERS
 from .labels import PILLAR_NAMES, SOURCES, VALUE_LABELS, label, value_label
 from .summaries import latest_scores
 
-__all__ = ["plot_ssi_distribution", "plot_pillars_by", "plot_history", "plot_claims_forest",
+__all__ = ["plain_text", "plot_ssi_distribution", "plot_pillars_by", "plot_history", "plot_claims_forest",
            "plot_reference_distribution", "plot_seller_history", "save_figure", "show_figure",
            "alt_ssi_distribution", "alt_pillars_by", "alt_history", "alt_claims_forest",
            "alt_reference_distribution", "alt_seller_history"]
@@ -40,7 +40,7 @@ _PLAIN_TEXT = {"text.parse_math": False, "text.usetex": False}
 _DPI = 110
 
 
-def _plain_text(draw):
+def plain_text(draw):
     """Decorate a figure function so every text it draws (ticks, titles, legends) is literal."""
     @functools.wraps(draw)
     def plain(*args, **kwargs):
@@ -75,7 +75,7 @@ def _categories(values: pd.Series) -> list[str]:
     return list(dict.fromkeys(values.dropna().astype(str)))
 
 
-@_plain_text
+@plain_text
 def plot_ssi_distribution(scores, *, x: str = "ssi", source: str = "computed"):
     """Histogram of each seller's latest SSI with the article's band edges (40, 70: ``BAND_CUTS``).
 
@@ -97,7 +97,7 @@ def plot_ssi_distribution(scores, *, x: str = "ssi", source: str = "computed"):
     return fig
 
 
-@_plain_text
+@plain_text
 def plot_pillars_by(table, *, by: str = "team", source: str = "computed"):
     """Bars of mean pillar points per group (a :func:`pillars_by` table) of ``source``.
 
@@ -116,7 +116,7 @@ def plot_pillars_by(table, *, by: str = "team", source: str = "computed"):
     return fig
 
 
-@_plain_text
+@plain_text
 def plot_history(hist, *, source: str = "computed"):
     """Median SSI and pillars over time (a :func:`history` table) of ``source``."""
     hist = hist.assign(Measure=hist["measure"].map(lambda m: value_label("measure", m)))
@@ -130,7 +130,7 @@ def plot_history(hist, *, source: str = "computed"):
     return fig
 
 
-@_plain_text
+@plain_text
 def plot_claims_forest(claims: dict):
     """One panel per testable claim: estimate and 95% CI against the published and null values."""
     rows = [c for c in claims["claims"] if c["verdict"] != "untestable"]
@@ -155,7 +155,7 @@ def plot_claims_forest(claims: dict):
     return fig
 
 
-@_plain_text
+@plain_text
 def plot_reference_distribution(table, *, source: str = "computed"):
     """Bars of the organisation's share against LinkedIn's published shares (a distribution table)."""
     ref = table[table["reference"] == "LinkedIn 2015"]
@@ -172,7 +172,7 @@ def plot_reference_distribution(table, *, source: str = "computed"):
     return fig
 
 
-@_plain_text
+@plain_text
 def plot_seller_history(scores, member_id: str, *, source: str = "computed"):
     """One seller's pillars stacked over time, with the tier edges (30, 70: ``TIER_CUTS``), of ``source``."""
     one = scores[scores["member_id"].astype(str) == str(member_id)].sort_values("date")

@@ -102,6 +102,10 @@ _PLAIN = {
     "verdict": "Verdict", "verdict_words": "Verdict in words", "variant": "Definition variant",
     "definition": "Operational definition", "published_by": "Source (who published it)",
     "primary_source": "Traced to a primary source",
+    # the specification curve (claims/specifications.py)
+    "spec": "Specification (0 = as defined)", "leader_cutoff": "Leader cut-off", "ssi_window": "SSI window",
+    "covariates": "Covariates", "outcome_period": "Outcome periods", "as_defined": "As defined",
+    "includes_published": "Interval includes the published value", "consistent": "Verdict consistent",
     # data quality (quality_section.py)
     "check": "Check", "severity": "Severity", "first_date": "From", "last_date": "To", "count": "Rows",
     "detail": "What was found",

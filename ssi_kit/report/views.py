@@ -42,12 +42,12 @@ __all__ = ["ReportViews", "ReportScope", "report_views", "build_views", "check_v
 #: Days between the report's scored days, counted back from ``end`` (notebook 01's ``every``).
 REPORT_EVERY = 7
 #: Sections computed over the whole organisation even in a team run: the claims (with their
-#: power, sensitivity and notes) are tested on every seller; see :class:`ReportScope`.
+#: power, specification curve and notes) are tested on every seller; see :class:`ReportScope`.
 ORGANISATION_WIDE = ("claims",)
 #: Files notebook 01 writes besides ``plan.json`` and the score tables.
 SCOPE_FILE, TRACKING_SCORES_FILE = "scope.json", "tracking_scores.parquet"
 #: The files of notebook 02 (:func:`ssi_kit.jobs.claims_to_dir`), copied by :func:`reuse_claims`.
-CLAIMS_FILES = ("claims.csv", "claims.json", "sensitivity.csv")
+CLAIMS_FILES = ("claims.csv", "claims.json", "specifications.csv", "event_study.csv")
 #: Categorical columns whose levels are a fixed scale (kept whole when a team is kept).
 _SCALES = ("tier", "band")
 _TRACKED = ("member_id", "date", "team", "brand", "people", "insights", "relationships", "ssi")

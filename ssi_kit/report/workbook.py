@@ -54,7 +54,9 @@ SHEETS = {
     "tracking": ("Tracking", "How closely the kit's computed score follows LinkedIn's readings."),
     "claims": ("Claims", "Each published claim: estimate, 95% interval, p-values and verdict."),
     "power": ("Claims power", "Power for the published effect, observations for 80% power, equivalence."),
-    "sensitivity": ("Claims sensitivity", "Each claim's estimate under other definitions and the other SSI."),
+    "specifications": ("Claim specifications", "Each claim re-estimated over every reasonable definition "
+                       "(leader cut-offs, SSI window, SSI source, covariates, outcome period): the "
+                       "specification curve; the first row of each claim is the claim as defined."),
     "methods": ("Claims methods", "How each claim was tested, its definition and its source."),
 }
 
@@ -156,6 +158,14 @@ def _about(keys, source: str) -> _Sheet:
     return _Sheet("about", readable(pd.DataFrame(rows, columns=["topic", "details"])))
 
 
+def _specifications(claims: dict) -> pd.DataFrame:
+    """The specification rows as numbers, the two flags as yes / no."""
+    table = claims_tables.specification_numbers(claims).drop(columns="as_defined")
+    for col in ("includes_published", "consistent"):
+        table[col] = table[col].map({True: "yes", False: "no"})
+    return table
+
+
 def _ranks_sheet(scores: pd.DataFrame, source: str, computed) -> _Sheet:
     """Ranks by industry: LinkedIn's when the readings carry them, else the kit's (within this organisation)."""
     ranks = [c for c in ("industry_top_pct", "network_top_pct") if c in scores.columns]
@@ -189,7 +199,7 @@ def _sheets(scores, claims, *, source="computed", computed=None, tracking=None, 
     if claims is not None:
         out += [_sheet("claims", claims_tables.claims_numbers(claims)),
                 _sheet("power", claims_tables.power_numbers(claims)),
-                _sheet("sensitivity", claims_tables.sensitivity_numbers(claims)),
+                _sheet("specifications", _specifications(claims)),
                 _sheet("methods", claims_tables.method_table(claims, raw=True))]
     return [_about([s.key for s in out], source), *out]
 

@@ -19,7 +19,7 @@ __all__ = [
     "LEADER_SSI", "LAGGARD_SSI", "TRAINING_WINDOW_DAYS", "FALLBACK_OPPORTUNITIES",
     "outcome_periods", "period_ssi", "calibrate_opportunities", "opportunity_means",
     "calibrate_quota", "revenue_shift", "draw_outcomes", "growth_quarters", "growth_ratio",
-    "training_shift", "outcome_truth",
+    "training_shift", "outcome_truth", "seller_frailty", "quota_multiplier",
 ]
 
 #: SSI below which a seller-period counts as a laggard, and above which a leader
@@ -257,20 +257,58 @@ def draw_outcomes(x: np.ndarray, social: np.ndarray, cfg, rng: np.random.Generat
         mix = rng.gamma(1.0 / cfg.nb_alpha, cfg.nb_alpha, size=x.shape)
     else:
         mix = np.ones(x.shape)
-    opportunities = rng.poisson(mean_opp * mix).astype(np.int64)
-    attained = rng.random(x.shape) < quota["a"] + quota["b"] * x
+    frailty = seller_frailty(cfg.opportunity_seller_sd, x.shape[0], rng)
+    p_quota = quota["a"] + quota["b"] * x
+    multiplier = quota_multiplier(cfg.quota_seller_sd, float(p_quota.max()), x.shape[0], rng)
+    opportunities = rng.poisson(mean_opp * frailty[:, None] * mix).astype(np.int64)
+    attained = rng.random(x.shape) < p_quota * multiplier[:, None]
     shift = revenue_shift(eff["social_outsell"], cfg.revenue_seller_sd)
     seller = shift * social + cfg.revenue_seller_sd * rng.standard_normal(len(social))
     noise = np.exp(cfg.revenue_period_sd * rng.standard_normal(x.shape))
     weight = noise / noise.mean(axis=1, keepdims=True)  # totals depend on the seller effect only
     revenue = np.round(cfg.revenue_median * np.exp(seller)[:, None] * weight, 2)
-    params = {"opportunities": {**opp, "alpha": cfg.nb_alpha},
-              "quota": quota,
+    params = {"opportunities": {**opp, "alpha": cfg.nb_alpha, "seller_sd": cfg.opportunity_seller_sd},
+              "quota": {**quota, "seller_sd": cfg.quota_seller_sd},
               "revenue": {"mu": float(np.log(cfg.revenue_median)), "social_shift": shift,
                           "seller_sd": cfg.revenue_seller_sd,
                           "period_sd": cfg.revenue_period_sd}}
     outcomes = {"opportunities": opportunities, "quota_attained": attained, "revenue": revenue}
     return outcomes, params, seller
+
+
+def seller_frailty(sd: float, n: int, rng: np.random.Generator) -> np.ndarray:
+    """Persistent seller multipliers of the expected opportunities: gamma, mean 1, standard deviation ``sd``.
+
+    Independent of SSI and of mean 1, so the expected opportunities given SSI, and hence
+    the planted ratios and slope, are unchanged; the seller's periods share it, which
+    makes them correlated (the reason the claims cluster their errors by seller).
+    """
+    if sd <= 0:
+        return np.ones(n)
+    return rng.gamma(1.0 / sd ** 2, sd ** 2, size=n)
+
+
+def quota_multiplier(sd: float, p_max: float, n: int, rng: np.random.Generator) -> np.ndarray:
+    """Persistent seller multipliers of the quota probability: mean 1, standard deviation ``sd``, at most ``1 / p_max``.
+
+    ``B / p_max`` with ``B ~ Beta(p_max k, (1 - p_max) k)`` (mean ``p_max``), ``k`` chosen for
+    the standard deviation ``sqrt((1 - p_max) / (p_max (k + 1)))``; every probability times
+    the multiplier stays at most 1.  Mean 1 and independent of SSI, so the planted risk
+    ratio is unchanged.
+
+    Raises
+    ------
+    UsageError
+        When ``sd`` is too large for the largest probability (``sd**2 >= (1 - p_max) / p_max``).
+    """
+    if sd <= 0:
+        return np.ones(n)
+    k = (1.0 - p_max) / (p_max * sd ** 2) - 1.0
+    if not k > 0:
+        raise UsageError(f"quota_seller_sd {sd} is too large for a largest quota probability of {p_max:.3g}: "
+                         f"a multiplier of mean 1 that keeps probabilities at most 1 needs a standard deviation "
+                         f"below {np.sqrt((1.0 - p_max) / p_max):.3g}; lower quota_seller_sd or quota_rate.")
+    return rng.beta(p_max * k, (1.0 - p_max) * k, size=n) / p_max
 
 
 def growth_quarters(start: pd.Timestamp, end: pd.Timestamp):

@@ -66,6 +66,10 @@ _FLOAT_RANGES = (
     ("weekend_activity", 0.0, 1.0, True, True),
     ("messages_per_day", 0.0, math.inf, False, False),
     ("nb_alpha", 0.0, math.inf, True, False),
+    ("opportunity_seller_sd", 0.0, 2.0, True, True),
+    ("quota_seller_sd", 0.0, 1.0, True, False),
+    ("activity_persistence", 0.0, 1.0, True, False),
+    ("activity_day_sd", 0.0, 2.0, True, True),
     ("quota_rate", 0.0, 1.0, False, False),
     ("revenue_median", 0.0, math.inf, False, False),
     ("revenue_seller_sd", 0.0, math.inf, False, False),
@@ -74,6 +78,8 @@ _FLOAT_RANGES = (
     ("within_team", 0.0, 1.0, True, True),
     ("promotion_share", 0.0, 1.0, True, True),
     ("profile_update_share", 0.0, 1.0, True, True),
+    ("training_effect_spread", -50.0, 50.0, True, True),
+    ("training_effect_growth", -10.0, 10.0, True, True),
 )
 
 #: (name, minimum, maximum) for every integer knob.
@@ -138,6 +144,21 @@ class SimulationConfig:
         narrow range (about 65 with the default SSI spread), see docs/simulator.md.
     nb_alpha : float
         Overdispersion ``alpha`` of the negative binomial opportunities (0 = Poisson).
+    opportunity_seller_sd : float
+        Standard deviation of a persistent seller effect on opportunities: every seller's
+        expected opportunities in every period are multiplied by one gamma frailty of mean 1
+        and this standard deviation (0 = none), in [0, 2].  Independent of SSI, so the
+        planted ratios and slope are unchanged; it makes a seller's periods correlated.
+    quota_seller_sd : float
+        Standard deviation of a persistent seller multiplier (mean 1) of the quota
+        attainment probability, in [0, 1): ``p * B / m`` with ``B ~ Beta`` of mean ``m``,
+        ``m`` the largest probability, so probabilities stay in [0, 1] (0 = none).
+    activity_persistence : float
+        Day-to-day autocorrelation of a seller's activity level (an AR(1) factor on the
+        log of every activity rate), in [0, 1); 0 = independent days.
+    activity_day_sd : float
+        Standard deviation of that log activity factor (its mean is 1 on the rate scale),
+        in [0, 2]; 0 = no day-to-day variation beyond the Poisson counts.
     quota_rate : float
         Mean probability of attaining quota in a quarter, in (0, 1).
     revenue_median : float
@@ -157,6 +178,12 @@ class SimulationConfig:
     lookback_days : int
         A seller's SSI for an outcome period is the mean of their readings in the
         ``lookback_days`` days before ``period_start``.
+    training_effect_spread : float
+        SSI points by which the training effect of the latest possible training date exceeds
+        that of the middle one (the earliest gets as much less; linear in the date), so the
+        effect differs by cohort; in [-50, 50], default 0.
+    training_effect_growth : float
+        SSI points the training effect gains every 30 days after training; in [-10, 10], default 0.
     """
 
     members: int = 200
@@ -181,6 +208,10 @@ class SimulationConfig:
     messages_per_day: float = 12.0
     mean_opportunities: float | None = None
     nb_alpha: float = 0.2
+    opportunity_seller_sd: float = 0.4
+    quota_seller_sd: float = 0.5
+    activity_persistence: float = 0.9
+    activity_day_sd: float = 0.5
     quota_rate: float = 0.5
     revenue_median: float = 250_000.0
     revenue_seller_sd: float = 0.6
@@ -190,6 +221,8 @@ class SimulationConfig:
     promotion_share: float = 0.1
     profile_update_share: float = 0.1
     lookback_days: int = 90
+    training_effect_spread: float = 0.0
+    training_effect_growth: float = 0.0
 
     def __post_init__(self):
         for name, low, high in _INT_RANGES:

@@ -16,7 +16,8 @@ from ssi_kit.io.schemas import ACTIVITY_COUNTS, PILLARS
 from ssi_kit.scoring.ranks import group_top_pct, network_top_pct, undirected_edges
 from ssi_kit.simulate import calibrate as cal
 from ssi_kit.simulate.config import NULL_EFFECTS, SimulationConfig
-from ssi_kit.simulate.training import paired_shift_estimand
+from ssi_kit.simulate.training import (cohort_mean_effects, expected_read_effect, paired_shift_estimand,
+                                      staggered_estimand, training_effects, training_window)
 
 __all__ = ["Simulation", "simulate_dataset", "draw_connections"]
 
@@ -186,8 +187,7 @@ def _members_table(org: dict) -> pd.DataFrame:
 def _events(cfg: SimulationConfig, dates: np.ndarray, ids: _Ids, rng):
     """Training days (-1 = untrained) and the events table."""
     n, days = cfg.members, len(dates)
-    first = (cfg.start_date + pd.DateOffset(months=4) - cfg.start_date).days
-    last = (cfg.end_date - pd.DateOffset(months=4) - cfg.start_date).days
+    first, last = training_window(cfg)
     n_train = int(round(cfg.trained_share * n))
     trained = rng.permutation(n)[:n_train]
     train_day = np.full(n, -1, dtype=np.int64)
@@ -212,8 +212,7 @@ def _latent(cfg: SimulationConfig, b: np.ndarray, train_day: np.ndarray, days: i
     shocks = rng.standard_normal((n, days)) * cfg.wander_sd * np.sqrt(1.0 - phi ** 2)
     shocks[:, 0] = rng.standard_normal(n) * cfg.wander_sd  # start in the stationary law
     wander = signal.lfilter([1.0], [1.0, -phi], shocks, axis=1)
-    after = (train_day[:, None] >= 0) & (np.arange(days)[None, :] >= train_day[:, None])
-    s = np.clip(b[:, None] + wander + cfg.effects["training_median_shift"] * after, 0.0, 100.0)
+    s = np.clip(b[:, None] + wander + training_effects(cfg, train_day, np.arange(days)), 0.0, 100.0)
     raw = rng.normal(0.0, cfg.pillar_spread, (n, len(PILLARS)))
     offsets = (raw - raw.mean(axis=1, keepdims=True)) * np.sqrt(4.0 / 3.0)
     return s, offsets
@@ -314,14 +313,15 @@ def _activity_chunk(cfg, s, offsets, org, lo, weekday, growth, rng) -> dict:
     """Activity of sellers ``lo .. lo + len(s) - 1`` as column arrays plus ``seller`` and
     ``day`` indices; rows sorted by seller then day."""
     q = _pillar_levels(s, offsets)
+    factor = _activity_factor(cfg, s.shape, rng)
     active = rng.random(s.shape) < (0.1 + 0.8 * q[..., _PEOPLE]) * weekday[None, :]
     base = org["b"][lo:lo + len(s)] / 100.0
     messaging = rng.random(s.shape) < (0.05 + 0.6 * base)[:, None]
     seller, day = np.nonzero(active | messaging)
-    level = q[seller, day]
-    msg_rate = cfg.messages_per_day * base[seller] * growth[day]
+    level, scale = q[seller, day], factor[seller, day]
+    msg_rate = cfg.messages_per_day * base[seller] * growth[day] * scale
     sent = np.where(messaging[seller, day], rng.poisson(msg_rate), 0)
-    counts = _day_counts(cfg, level, org["nav"][lo + seller], rng)
+    counts = _day_counts(cfg, level, org["nav"][lo + seller], rng, scale)
     counts["messages_sent"] = sent
     counts["messages_replied"] = rng.binomial(sent, 0.15 + 0.35 * base[seller])
     table = {"seller": (lo + seller).astype(np.int64), "day": day.astype(np.int64)}
@@ -329,17 +329,32 @@ def _activity_chunk(cfg, s, offsets, org, lo, weekday, growth, rng) -> dict:
     return table
 
 
-def _day_counts(cfg, level: np.ndarray, nav: np.ndarray, rng) -> dict:
-    """Counts of an active day for every column except the messages."""
+def _activity_factor(cfg, shape: tuple, rng) -> np.ndarray:
+    """Each seller's daily activity level: ``exp(sd z - sd**2 / 2)``, ``z`` a stationary AR(1) of unit variance.
+
+    Mean 1 on the rate scale (expected counts unchanged), correlated from day to day with
+    autocorrelation ``activity_persistence`` on the log scale, so busy and quiet spells last.
+    """
+    sd, phi = cfg.activity_day_sd, cfg.activity_persistence
+    if sd <= 0:
+        return np.ones(shape)
+    shocks = rng.standard_normal(shape) * np.sqrt(1.0 - phi ** 2)
+    shocks[:, 0] = rng.standard_normal(shape[0])  # start in the stationary law
+    z = signal.lfilter([1.0], [1.0, -phi], shocks, axis=1)
+    return np.exp(sd * z - sd ** 2 / 2.0)
+
+
+def _day_counts(cfg, level: np.ndarray, nav: np.ndarray, rng, scale=1.0) -> dict:
+    """Counts of an active day for every column except the messages (rates times the activity level ``scale``)."""
     counts = {}
     for col, (pillar, rate, power, needs_nav) in _POISSON.items():
-        lam = cfg.activity_scale * rate * level[:, pillar] ** power
+        lam = cfg.activity_scale * rate * level[:, pillar] ** power * scale
         counts[col] = rng.poisson(np.where(nav | (not needs_nav), lam, lam * _NO_NAVIGATOR))
     brand = level[:, _BRAND]
     counts["post_views"] = rng.poisson(counts["posts"] * 150.0 * (0.3 + brand))
     for col, (parent, pillar, p0, p1) in _THINNED.items():
         counts[col] = rng.binomial(counts[parent], p0 + (p1 - p0) * level[:, pillar])
-    counts["followers_gained"] = rng.poisson(cfg.activity_scale * 0.5 * brand ** 2
+    counts["followers_gained"] = rng.poisson(cfg.activity_scale * 0.5 * brand ** 2 * scale
                                              + 0.01 * counts["post_views"])
     return counts
 
@@ -386,6 +401,21 @@ def _profile_update(snap: dict, boost: np.ndarray, rng) -> dict:
 
 # --------------------------------------------------------------------------- truth
 
+def _did_truth(cfg, b, offsets, train_day, idx) -> dict:
+    """The staggered DiD's quantity: expected read-SSI change of the planted effects (caps included).
+
+    ``did_conditional`` holds each seller's own training day; ``did`` averages the training day
+    over the days each cohort allows (exact without pillar caps, the caps of the realized days kept).
+    """
+    planted = training_effects(cfg, train_day, idx)
+    conditional = staggered_estimand(expected_read_effect(b, offsets, planted, cfg), train_day, idx)
+    if conditional is None:
+        return {"did": None, "did_conditional": None}
+    spread = (staggered_estimand(cohort_mean_effects(cfg, train_day, idx), train_day, idx)
+              - staggered_estimand(planted, train_day, idx))
+    return {"did": conditional + spread, "did_conditional": conditional}
+
+
 def _truth(cfg, params, x, org, seller_effect, readings, train_day, offsets, dates, growth,
            periods, rng) -> dict:
     """The JSON-serialisable record of what was planted and what it amounts to."""
@@ -402,6 +432,7 @@ def _truth(cfg, params, x, org, seller_effect, readings, train_day, offsets, dat
         "noise_free": float(np.median(after - before)) if len(trained) else None,
         "realized_latent": cal.training_shift(readings["latent"][trained], readings["dates"],
                                               t_dates),
+        **_did_truth(cfg, org["b"], offsets, train_day, np.arange(0, len(dates), cfg.ssi_every)),
         "n": int(len(trained))}
     quarters = cal.growth_quarters(cfg.start_date, cfg.end_date)
     claims["conversation_growth"] = {

@@ -13,7 +13,11 @@ truth the simulator planted, read by the claim type's ``truth``
 * bias: mean estimate minus the mean truth (published effect);
 * share of datasets where the claim was untestable;
 
-each rate with its Monte-Carlo standard error.  Modules: :mod:`~ssi_kit.validation.design`
+each rate with its Monte-Carlo standard error.  Each dataset is also tested with clustering
+switched off (the clustered estimators only), which the study must catch; and the training
+difference-in-differences is checked on simulated staggered training whose effect differs by
+cohort and grows after training (:mod:`~ssi_kit.validation.staggered`), beside the two-way
+fixed-effects estimate it replaces.  Modules: :mod:`~ssi_kit.validation.design`
 (arms, defaults, targets), :mod:`~ssi_kit.validation.study` (the Monte-Carlo runs),
 :mod:`~ssi_kit.validation.summary` (the per-claim table), :mod:`~ssi_kit.validation.markdown`
 (the rendering) and :mod:`~ssi_kit.validation.cli` (``python -m ssi_kit.validation --datasets
@@ -26,9 +30,10 @@ from .design import ALPHA, ARMS, COVERAGE_TARGET, DEFAULT_MEMBERS, DEFAULT_RESAM
 from .markdown import END_MARKER, to_markdown, write_markdown
 from .study import (StudySettingsError, dataset_seed, run_validation, simulate_and_evaluate,
                     validation_records)
+from .staggered import run_staggered_validation, staggered_markdown
 from .summary import summarize, with_settings
 
 __all__ = ["run_validation", "validation_records", "summarize", "with_settings", "to_markdown",
            "write_markdown", "dataset_seed", "simulate_and_evaluate", "main", "StudySettingsError",
            "ARMS", "DEFAULT_MEMBERS", "DEFAULT_RESAMPLES", "COVERAGE_TARGET", "TYPE1_TARGET", "ALPHA",
-           "END_MARKER"]
+           "END_MARKER", "run_staggered_validation", "staggered_markdown"]

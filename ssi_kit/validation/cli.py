@@ -8,8 +8,9 @@ from pathlib import Path
 
 from ..exceptions import SsiKitError
 from ..limits import MAX_RESAMPLES, MAX_SEED, MAX_WORKERS, MIN_MEMBERS, check_whole
-from .design import DEFAULT_DATASETS, DEFAULT_MEMBERS, DEFAULT_RESAMPLES
+from .design import DEFAULT_DATASETS, DEFAULT_MEMBERS, DEFAULT_RESAMPLES, DEFAULT_STAGGERED
 from .markdown import to_markdown, write_markdown
+from .staggered import run_staggered_validation
 from .study import validation_records
 from .summary import summarize, with_settings
 
@@ -44,6 +45,9 @@ def build_parser() -> argparse.ArgumentParser:
                         help=f"worker processes, 1 to {MAX_WORKERS} (default 2)")
     parser.add_argument("--resamples", type=_whole(1, MAX_RESAMPLES), default=DEFAULT_RESAMPLES,
                         help=f"bootstrap resamples, 1 to {MAX_RESAMPLES} (default {DEFAULT_RESAMPLES})")
+    parser.add_argument("--staggered", type=_whole(0, MAX_DATASETS), default=DEFAULT_STAGGERED,
+                        help="datasets of the staggered-training study of the difference-in-differences, "
+                             f"0 to {MAX_DATASETS} (0 skips it; default {DEFAULT_STAGGERED})")
     parser.add_argument("--out", type=Path,
                         help="Markdown file to write (e.g. docs/validation.md); in an existing file the "
                              "text after the end marker (the commentary) is kept")
@@ -73,7 +77,9 @@ def main(argv=None) -> int:
     table = with_settings(summarize(records), n_datasets=args.datasets, members=args.members,
                           seed=args.seed, workers=args.workers, n_resamples=args.resamples,
                           seconds=time.perf_counter() - start)
-    text = to_markdown(table)
+    staggered = (run_staggered_validation(args.staggered, seed=args.seed, workers=args.workers)
+                 if args.staggered else None)
+    text = to_markdown(table, staggered)
     try:
         if args.out is not None:
             write_markdown(args.out, text)

@@ -16,7 +16,7 @@ import pandas as pd
 
 from ..claims.types import CLAIM_TYPES
 from ..exceptions import UsageError
-from .design import ARMS, DEFAULT_DATASETS, DEFAULT_MEMBERS, DEFAULT_RESAMPLES
+from .design import ARMS, CLUSTERED, CLUSTERED_TYPES, DEFAULT_DATASETS, DEFAULT_MEMBERS, DEFAULT_RESAMPLES, UNCLUSTERED
 from .summary import summarize, with_settings
 
 __all__ = ["StudySettingsError", "dataset_seed", "simulate_and_evaluate", "validation_records",
@@ -51,10 +51,14 @@ def simulate_and_evaluate(arm: str, index: int, seed: int = 0, members: int = DE
     Returns
     -------
     list of dict
-        One record per claim: ``arm, dataset, seed, claim_id, type, truth, estimate,
-        ci_low, ci_high, p_value, verdict, reason, seconds``.
+        One record per claim and variant of the errors: ``arm, dataset, seed, claim_id, type,
+        errors, truth, estimate, ci_low, ci_high, p_value, verdict, reason, seconds``.
+        ``errors`` is ``clustered`` (the kit as shipped: every claim) or ``not clustered``
+        (the claims whose estimators cluster by seller, re-tested on the same dataset with
+        ``evaluate_claims(..., cluster=False)``).  ``seconds`` is the time of the whole
+        dataset: the simulation and both evaluations.
     """
-    from ..claims import evaluate_claims
+    from ..claims import evaluate_claims, load_claims
     from ..io import Dataset, validate_tables
     from ..simulate import DEFAULT_EFFECTS, SimulationConfig, simulate_dataset
     from ..simulate.config import NULL_EFFECTS
@@ -63,17 +67,22 @@ def simulate_and_evaluate(arm: str, index: int, seed: int = 0, members: int = DE
     s = dataset_seed(seed, arm, index)
     effects = DEFAULT_EFFECTS if arm == "published" else NULL_EFFECTS
     sim = simulate_dataset(SimulationConfig(members=members, seed=s, effects=dict(effects)))
-    report = evaluate_claims(Dataset(tables=validate_tables(sim.tables)), sensitivity=False,
-                             n_resamples=n_resamples, seed=s)
+    dataset = Dataset(tables=validate_tables(sim.tables))
+    claims = load_claims()
+    reports = {CLUSTERED: evaluate_claims(dataset, claims, specifications=False, n_resamples=n_resamples, seed=s),
+               UNCLUSTERED: evaluate_claims(dataset, [c for c in claims if c.type in CLUSTERED_TYPES],
+                                            specifications=False, n_resamples=n_resamples, seed=s,
+                                            cluster=False)}
     seconds = time.perf_counter() - start
     truths = sim.truth["claims"]
     rows = []
-    for r in report.results:
-        truth = CLAIM_TYPES[r.type].truth(truths.get(r.claim_id, {}))
-        rows.append({"arm": arm, "dataset": index, "seed": s, "claim_id": r.claim_id, "type": r.type,
-                     "truth": math.nan if truth is None else float(truth), "estimate": r.estimate,
-                     "ci_low": r.ci_low, "ci_high": r.ci_high, "p_value": r.p_value,
-                     "verdict": r.verdict, "reason": r.reason, "seconds": seconds})
+    for errors, report in reports.items():
+        for r in report.results:
+            truth = CLAIM_TYPES[r.type].truth(truths.get(r.claim_id, {}))
+            rows.append({"arm": arm, "dataset": index, "seed": s, "claim_id": r.claim_id, "type": r.type,
+                         "errors": errors, "truth": math.nan if truth is None else float(truth),
+                         "estimate": r.estimate, "ci_low": r.ci_low, "ci_high": r.ci_high,
+                         "p_value": r.p_value, "verdict": r.verdict, "reason": r.reason, "seconds": seconds})
     return rows
 
 
@@ -123,8 +132,10 @@ def validation_records(n_datasets: int = DEFAULT_DATASETS, members: int = DEFAUL
 def _in_registry_order(records: pd.DataFrame) -> pd.DataFrame:
     order = {c: i for i, c in enumerate(dict.fromkeys(records["claim_id"]))}  # registry order
     arms = {a: i for i, a in enumerate(ARMS)}
-    records = records.assign(_c=records["claim_id"].map(order), _a=records["arm"].map(arms))
-    return records.sort_values(["_c", "_a", "dataset"], ignore_index=True).drop(columns=["_c", "_a"])
+    records = records.assign(_c=records["claim_id"].map(order), _a=records["arm"].map(arms),
+                             _e=(records["errors"] != CLUSTERED).astype(int))
+    return (records.sort_values(["_e", "_c", "_a", "dataset"], ignore_index=True)
+            .drop(columns=["_e", "_c", "_a"]))
 
 
 def run_validation(n_datasets: int = DEFAULT_DATASETS, members: int = DEFAULT_MEMBERS, seed: int = 0,

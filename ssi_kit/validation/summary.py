@@ -10,7 +10,7 @@ import math
 import numpy as np
 import pandas as pd
 
-from .design import ALPHA, ARMS, COVERAGE_TARGET, TYPE1_TARGET
+from .design import ALPHA, ARMS, CLUSTERED, COVERAGE_TARGET, TYPE1_TARGET
 
 __all__ = ["summarize", "with_settings"]
 
@@ -29,19 +29,24 @@ def summarize(records: pd.DataFrame) -> pd.DataFrame:
     Parameters
     ----------
     records : pandas.DataFrame
-        The output of :func:`validation_records`.
+        The output of :func:`validation_records`; without an ``errors`` column every
+        record counts as ``clustered``.
 
     Returns
     -------
     pandas.DataFrame
-        One row per claim (registry order) with ``n_published, n_null`` (testable
-        datasets), ``coverage_published, coverage_null, type1_error, power`` and their
-        ``*_se``, ``mean_truth, mean_estimate, bias, bias_se, untestable`` and the
-        booleans ``coverage_met`` and ``type1_met``.
+        One row per claim and variant of the errors: first every claim with the errors
+        as shipped (``errors`` = ``clustered``, registry order), then the claims whose
+        estimators cluster, with clustering switched off (``not clustered``).  Columns
+        ``n_published, n_null`` (testable datasets), ``coverage_published, coverage_null,
+        type1_error, power`` and their ``*_se``, ``mean_truth, mean_estimate, bias,
+        bias_se, untestable`` and the booleans ``coverage_met`` and ``type1_met``.
     """
+    if "errors" not in records.columns:
+        records = records.assign(errors=CLUSTERED)
     rows = []
-    for claim_id, rec in records.groupby("claim_id", sort=False):
-        row = {"claim_id": claim_id, "type": rec["type"].iloc[0]}
+    for (errors, claim_id), rec in records.groupby(["errors", "claim_id"], sort=False):
+        row = {"claim_id": claim_id, "type": rec["type"].iloc[0], "errors": errors}
         testable = rec["verdict"] != "untestable"
         for arm in ARMS:
             arm_rec = rec[(rec["arm"] == arm) & testable]
@@ -65,7 +70,12 @@ def summarize(records: pd.DataFrame) -> pd.DataFrame:
         rows.append(row)
     order = {c: i for i, c in enumerate(dict.fromkeys(records["claim_id"]))}
     table = pd.DataFrame(rows)
-    return table.sort_values("claim_id", key=lambda s: s.map(order), ignore_index=True)
+    key = table["claim_id"].map(order) + len(order) * (table["errors"] != CLUSTERED)
+    table = table.iloc[np.argsort(key.to_numpy(), kind="stable")].reset_index(drop=True)
+    if "seconds" in records.columns:  # one time per simulated dataset (both evaluations)
+        per_dataset = records.drop_duplicates(["arm", "dataset"])["seconds"]
+        table.attrs["seconds_per_dataset"] = float(per_dataset.mean())
+    return table
 
 
 def with_settings(table: pd.DataFrame, **settings) -> pd.DataFrame:
