@@ -146,7 +146,10 @@ def test_report_event_study_json_and_figure():
     sentence = describe_event_study(d)
     assert sentence.startswith("Training raised SSI by") and "pre-trend test p =" in sentence
     assert "3 periods before and 7 periods after" in alt_event_study(d)  # the reference -1 is not an estimate
-    assert "Trained sellers" in table_event_study(d).columns
+    table = table_event_study(d).set_index("Periods since training")
+    assert table.loc[-1, "Effect (SSI points)"] == 0 and table.loc[-1, ["Trained sellers", "Control sellers"]].isna().all()
+    assert (table.drop(index=-1)["Trained sellers"] > 0).all()  # counts stay whole numbers elsewhere
+    assert str(table["Trained sellers"].dtype) == "Int64"
     assert "could not be estimated: no events" in describe_event_study({"reason": "no events"})
 
 

@@ -179,7 +179,7 @@ def test_method_table_says_how_each_claim_was_tested_and_where_it_comes_from(sim
     _, claims, _ = sim
     table = claims_tables.method_table(claims)
     assert list(table.columns) == ["Claim", "Type of test", "Method (estimator and errors)",
-                                   "Operational definition", "Source (who published it)",
+                                   "How power was computed", "Operational definition", "Source (who published it)",
                                    "Traced to a primary source"]
     assert len(table) == len(claims["claims"])
     registry = {c.claim_id: c for c in load_claims()}
@@ -187,6 +187,9 @@ def test_method_table_says_how_each_claim_was_tested_and_where_it_comes_from(sim
         spec = registry[c["claim_id"]]
         assert row["Claim"] == labels.humanize(c["claim_id"]) and "_" not in row["Claim"]
         assert row["Method (estimator and errors)"] == c["method"]
+        assert row["How power was computed"] == c["power_method"]
+        testable = c["verdict"] != "untestable"
+        assert row["How power was computed"].startswith(("formula", "simulation")) == testable
         assert row["Operational definition"] == " ".join(spec.definition.split())
         assert row["Source (who published it)"] == spec.source
         assert row["Traced to a primary source"] == ("yes" if spec.primary_source else "no (not traced)")

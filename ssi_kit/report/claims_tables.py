@@ -182,23 +182,25 @@ def method_table(claims: dict, *, raw: bool = False) -> pd.DataFrame:
     claims : dict
         The ``claims.json`` content.
     raw : bool
-        Keep the kit's column names (``claim_id, type, method, definition, published_by,
-        primary_source``) instead of readable labels.
+        Keep the kit's column names (``claim_id, type, method, power_method, definition,
+        published_by, primary_source``) instead of readable labels.
 
     Returns
     -------
     pandas.DataFrame
         The claim; the type of test; the method (estimator and error type, as the claims
-        engine names it; empty when the claim could not be tested); the definition the kit
+        engine names it; empty when the claim could not be tested); how its power at the
+        published effect was computed (a formula or a simulation); the definition the kit
         uses; who published it; whether the figure could be traced to a primary source.
     """
     rows = [{"claim_id": c["claim_id"], "type": humanize(c.get("type") or ""),
-             "method": c.get("method") or "", "definition": c.get("definition") or "",
+             "method": c.get("method") or "", "power_method": c.get("power_method") or "",
+             "definition": c.get("definition") or "",
              "published_by": c.get("source") or "",
              "primary_source": "yes" if c.get("primary_source") else "no (not traced)"}
             for c in claims["claims"]]
-    table = pd.DataFrame(rows, columns=["claim_id", "type", "method", "definition", "published_by",
-                                        "primary_source"])
+    table = pd.DataFrame(rows, columns=["claim_id", "type", "method", "power_method", "definition",
+                                        "published_by", "primary_source"])
     return table if raw else readable(table)
 
 

@@ -120,7 +120,14 @@ def describe_event_study(event_study: dict) -> str:
 
 
 def table_event_study(event_study) -> pd.DataFrame:
-    """The event-study rows with readable column names, rounded for display."""
+    """The event-study rows with readable column names, rounded for display.
+
+    The reference period (0 by construction, estimated from no one) shows no counts.
+    """
     rows = _rows(event_study)
     cols = [c for c in _COLUMNS if c in rows.columns]
-    return rows[cols].rename(columns=_COLUMNS).round(2)
+    counts = [c for c in cols if c.startswith("n_")]
+    table = rows[cols].astype({c: "Int64" for c in counts})
+    if "se" in table:
+        table.loc[table["se"].isna(), counts] = pd.NA
+    return table.rename(columns=_COLUMNS).round(2)
