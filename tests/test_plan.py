@@ -7,6 +7,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
+import yaml
 
 from ssi_kit.cli import main
 from ssi_kit.io import load_dataset
@@ -126,18 +127,22 @@ def test_deterministic_bytes(tmp_path):
 
 
 def test_effort_file_replaces_minutes_and_ranks(tmp_path, capsys):
-    shipped = (Path(__file__).resolve().parents[1] / "ssi_kit" / "plan" / "effort.yaml").read_text("utf-8")
-    slow = shipped.replace("group_posts: {minutes: 8,", "group_posts: {minutes: 800,")
-    (tmp_path / "effort.yaml").write_text(slow, encoding="utf-8")
+    """Making the seller's best action 100 times slower in an effort file moves it to the bottom."""
     assert main(["-q", "plan", str(SAMPLE), "--out", str(tmp_path / "x"), "--member", "m0001"]) == 0
+    before = pd.read_csv(tmp_path / "x" / "plan.csv")
+    best = before.loc[before["rank"] == 1, "column"].item()
+    table = yaml.safe_load((Path(__file__).resolve().parents[1] / "ssi_kit" / "plan" / "effort.yaml").read_text("utf-8"))
+    minutes = table["columns"][best]["minutes"]
+    table["columns"][best]["minutes"] = 100 * minutes
+    (tmp_path / "effort.yaml").write_text(yaml.safe_dump(table), encoding="utf-8")
     args = ["-q", "plan", str(SAMPLE), "--out", str(tmp_path / "y"), "--member", "m0001",
             "--effort", str(tmp_path / "effort.yaml"), "--top", "20"]
     assert main(args) == 0
-    before, after = pd.read_csv(tmp_path / "x" / "plan.csv"), pd.read_csv(tmp_path / "y" / "plan.csv")
-    assert before.loc[before["rank"] == 1, "column"].item() == "group_posts"
-    moved = after[after["column"] == "group_posts"]
-    assert moved["minutes"].item() == 800.0 and moved["rank"].item() == len(after)
-    assert after.loc[after["rank"] == 1, "column"].item() != "group_posts"
+    after = pd.read_csv(tmp_path / "y" / "plan.csv")
+    moved = after[after["column"] == best]
+    assert moved["minutes"].item() == pytest.approx(100 * before.loc[before["rank"] == 1, "minutes"].item())
+    assert moved["rank"].item() == len(after)
+    assert after.loc[after["rank"] == 1, "column"].item() != best
 
 
 def test_describe_and_team_action(sample):
