@@ -21,7 +21,7 @@ from ssi_kit.exceptions import UsageError
 from ssi_kit.validation import (ARMS, END_MARKER, dataset_seed, main, run_validation, simulate_and_evaluate,
                                 summarize, to_markdown, validation_records, write_markdown)
 
-SMALL = dict(n_datasets=40, members=100, seed=3, n_resamples=399)
+SMALL = dict(n_datasets=24, members=100, seed=3, n_resamples=399)
 CLAIM_IDS = [c.claim_id for c in load_claims()]
 #: Claims whose estimators cluster by seller: the study re-tests them with clustering switched off.
 CLUSTERED_IDS = [c.claim_id for c in load_claims()
@@ -89,7 +89,7 @@ def test_rates_have_their_monte_carlo_standard_errors(small_table):
 
 def test_results_do_not_depend_on_the_worker_count(small_records):
     """A dataset evaluated alone, in this process, gives the rows of the pooled run."""
-    for arm, index in (("published", 7), ("null", 39)):
+    for arm, index in (("published", 7), ("null", SMALL["n_datasets"] - 1)):
         alone = pd.DataFrame(simulate_and_evaluate(arm, index, SMALL["seed"], SMALL["members"],
                                                    SMALL["n_resamples"]))
         pooled = small_records[(small_records["arm"] == arm) & (small_records["dataset"] == index)]
@@ -192,11 +192,13 @@ def test_summarize_leaves_undefined_truth_out_of_coverage():
 
 def test_main_writes_the_markdown(tmp_path, capsys):
     out = tmp_path / "docs" / "validation.md"
-    assert main(["--datasets", "1", "--members", "60", "--workers", "1", "--resamples", "99",
+    assert main(["--datasets", "1", "--members", "60", "--workers", "1", "--resamples", "99", "--staggered", "2",
                  "--out", str(out), "--records", str(tmp_path / "records.csv")]) == 0
     text = out.read_text(encoding="utf-8")
     assert capsys.readouterr().out.strip() == text.strip()
     assert "1 datasets were simulated with the published effects" in text
+    assert "## Training: staggered difference-in-differences" in text and "Staggered training: 2 simulated" in text
+    assert text.index("Two-way fixed effects") < text.index(END_MARKER)
     records = pd.read_csv(tmp_path / "records.csv", keep_default_na=False)
     assert len(records) == 2 * (len(CLAIM_IDS) + len(CLUSTERED_IDS))
     assert set(records["errors"]) == {"clustered", "not clustered"}
