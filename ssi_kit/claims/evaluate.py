@@ -41,18 +41,27 @@ class Context:
     cluster: bool = True
     _cache: dict = field(default_factory=dict)
 
-    def readings(self, source: str) -> pd.DataFrame:
-        """SSI readings of a source, computed once."""
-        key = ("readings", source)
+    def _once(self, key, make):
+        """``make()``, computed once per ``key``; an :class:`Untestable` is kept and raised again."""
         if key not in self._cache:
             try:
-                self._cache[key] = prepare.ssi_readings(self.dataset, source)
+                self._cache[key] = make()
             except Untestable as err:
                 self._cache[key] = err
         value = self._cache[key]
         if isinstance(value, Untestable):
             raise value
         return value
+
+    def readings(self, source: str) -> pd.DataFrame:
+        """SSI readings of a source, computed once."""
+        return self._once(("readings", source), lambda: prepare.ssi_readings(self.dataset, source))
+
+    def training_did(self, source: str, event: str, window: int, null: float):
+        """The staggered DiD of ``event`` on a source's SSI, computed once (the claim's notes and the event study)."""
+        return self._once(("training_did", source, event, int(window), float(null)),
+                          lambda: analyse_training(self.dataset, self.readings(source), event, window=int(window),
+                                                   min_group=self.min_group, null=null))
 
     def periods(self, source: str, lookback: int | None = None) -> pd.DataFrame:
         """Seller-periods with period SSI for a source and SSI window, computed once per pair.
@@ -124,9 +133,8 @@ def _event_study(ctx: Context, claims, results):
         if not result.testable:
             return f"the training claim is untestable: {result.reason}"
         try:
-            return analyse_training(ctx.dataset, ctx.readings(result.ssi_source), claim.params["event"],
-                                    window=int(claim.params["window_days"]), min_group=ctx.min_group,
-                                    null=claim.null_value)
+            return ctx.training_did(result.ssi_source, claim.params["event"], claim.params["window_days"],
+                                    claim.null_value)
         except Untestable as err:
             return err.reason
     return "no training claim in the registry"

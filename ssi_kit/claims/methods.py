@@ -19,7 +19,6 @@ import pandas as pd
 from . import prepare
 from .estimators import (Untestable, design_matrix, estimate_paired_median, estimate_ratio, estimate_share_exceeding,
                          estimate_slope, independent_columns)
-from .staggered import analyse_training
 
 __all__ = ["group_ratio", "slope", "share_exceeding", "paired_median_shift", "growth_ratio"]
 
@@ -115,14 +114,14 @@ def paired_median_shift(claim, ctx, source, adjust):
     est = estimate_paired_median(diffs, null=claim.null_value, n_resamples=ctx.n_resamples, seed=ctx.seed)
     notes = [f"difference of medians: {pairs['after'].median() - pairs['before'].median():.2f} "
              f"(median before {pairs['before'].median():.1f}, after {pairs['after'].median():.1f})"]
-    notes += _did_notes(ctx, readings, pairs, event, window, claim.null_value)
+    notes += _did_notes(ctx, source, readings, pairs, event, window, claim.null_value)
     return est, {"ssi_source": source, "notes": tuple(notes), "power_inputs": {"diffs": diffs}}
 
 
-def _did_notes(ctx, readings, pairs, event, window, null) -> list[str]:
+def _did_notes(ctx, source, readings, pairs, event, window, null) -> list[str]:
     """The staggered DiD (with its pre-trend test), the TWFE for comparison, and regression to the mean."""
     try:
-        did = analyse_training(ctx.dataset, readings, event, window=window, min_group=ctx.min_group, null=null)
+        did = ctx.training_did(source, event, window, null)
     except Untestable as err:
         return [f"no difference-in-differences: {err.reason}; without a control group the rise may "
                 "reflect trends or regression to the mean"]
